@@ -1,0 +1,96 @@
+#include "cli/cli.h"
+
+#include <algorithm>
+#include <array>
+
+namespace schemagate::cli {
+namespace {
+
+constexpr std::array<std::string_view, 4> kCommands = {"run", "wait", "verify", "config"};
+
+Error usage_error(std::string message) {
+  return Error{ErrorKind::Usage, std::move(message) + " (see schemagate --help)", 0, {}};
+}
+
+}  // namespace
+
+Result<Invocation> parse(std::span<const std::string> args) {
+  Invocation inv;
+  bool command_seen = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--") {
+      inv.app.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    }
+    if (arg == "--help" || arg == "-h") {
+      inv.help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      inv.version = true;
+      continue;
+    }
+    if (arg.starts_with("-")) {
+      size_t eq = arg.find('=');
+      std::string_view name = arg.substr(0, eq);
+      const config::FlagInfo* flag = config::find_flag(name);
+      if (!flag) return usage_error("unknown flag " + std::string(name));
+      config::FlagValue fv{std::string(name), {}};
+      if (!flag->takes_value) {
+        if (eq != std::string_view::npos) return usage_error(std::string(name) + " takes no value");
+      } else if (eq != std::string_view::npos) {
+        fv.value = std::string(arg.substr(eq + 1));
+      } else if (i + 1 < args.size()) {
+        fv.value = args[++i];
+      } else {
+        return usage_error(std::string(name) + " needs a value");
+      }
+      inv.setting_flags.push_back(std::move(fv));
+      continue;
+    }
+    if (command_seen) return usage_error("unexpected argument \"" + std::string(arg) + "\"");
+    if (std::find(kCommands.begin(), kCommands.end(), arg) == kCommands.end())
+      return usage_error("unknown command \"" + std::string(arg) + "\"; to start an app, put it after --: schemagate -- " +
+                         std::string(arg));
+    inv.command = std::string(arg);
+    command_seen = true;
+  }
+  if (!inv.app.empty() && inv.command != "run")
+    return usage_error("only run starts an app; \"" + inv.command + "\" takes nothing after --");
+  return inv;
+}
+
+std::string usage() {
+  return R"(schemagate: gate an app's start on a ready, migrated, verified PostgreSQL database
+
+Usage:
+  schemagate [run] [flags] [-- app [args...]]   wait, verify, then exec the app (exit 0 with no app)
+  schemagate wait [flags]                       wait until the database is ready
+  schemagate verify [flags]                     check that the critical tables exist
+  schemagate config [flags]                     print every effective setting and its source
+  schemagate --help | --version
+
+Flags (each also has an environment variable and a TOML key; flags win):
+  --database-url URL        DATABASE_URL, DATABASE_URL_FILE, else libpq's PG* variables
+  --max-retries N           DB_MAX_RETRIES: connection attempts (default 30)
+  --retry-interval SECONDS  DB_RETRY_INTERVAL: pause between attempts (default 2; 0.5, 500ms allowed)
+  --dir PATH                MIGRATIONS_DIR (default migrations)
+  --table NAME              MIGRATIONS_TABLE (default schema_migrations)
+  --no-migrate              AUTO_MIGRATE_ON_STARTUP=false: check only
+  --permissive              FAIL_ON_MIGRATION_ERROR=false: start the app degraded on failure
+  --timeout SECONDS         MIGRATION_TIMEOUT_SECONDS (default 60, 0 = none)
+  --await                   MIGRATIONS_AWAIT=true: wait for another runner's migrations
+  --require-table NAME      CRITICAL_TABLES (comma-separated); repeatable; schema.table allowed
+  --log-format text|json    LOG_FORMAT (default text)
+  -v, -q                    LOG_LEVEL=debug / LOG_LEVEL=warn (default info)
+  --skip                    SCHEMAGATE_SKIP=true: no database contact, start the app at once
+  --config PATH             SCHEMAGATE_CONFIG (default ./schemagate.toml if present)
+
+Exit codes: 0 ready, 1 migration failed, 2 verification failed, 3 pending (check-only),
+64 usage, 65 bad migrations, 69 database unreachable, 75 timed out, 78 configuration,
+126/127 app not executable/not found, 128+N stopped by signal N.
+)";
+}
+
+}  // namespace schemagate::cli

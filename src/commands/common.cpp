@@ -1,0 +1,25 @@
+#include "commands/commands.h"
+#include "log/log.h"
+#include "wait/wait.h"
+
+namespace schemagate::commands {
+
+Result<db::Target> target_of(const config::Settings& settings) {
+  auto target = db::Target::parse(settings.database_url);
+  if (!target) {
+    Error e = target.error();
+    e.message = "database.url (" + settings.source_of("database.url").describe() + "): " + e.message;
+    return e;
+  }
+  for (const auto& secret : target->secrets) log::add_secret(secret);
+  return target;
+}
+
+Result<db::Connection> wait_until_ready(const Context& ctx, const db::Target& target) {
+  wait::Policy policy;
+  policy.attempts = ctx.settings.max_retries;
+  policy.interval = ctx.settings.retry_interval;
+  return wait::until_ready(target, policy, ctx.gate.interrupt());
+}
+
+}  // namespace schemagate::commands

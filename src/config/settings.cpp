@@ -1,0 +1,456 @@
+#include "config/settings.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "config/toml.h"
+#include "db/conninfo_text.h"
+
+namespace schemagate::config {
+namespace {
+
+constexpr int kMaxCount = 1'000'000;
+constexpr milliseconds kMaxDuration = std::chrono::hours(24 * 7);
+
+// A value before it is parsed, with where it came from.
+struct Raw {
+  std::string text;
+  std::vector<std::string> list;
+  bool is_list = false;
+  Source source;
+};
+
+Error config_error(std::string message) { return Error{ErrorKind::Config, std::move(message), 0, {}}; }
+
+struct Alias {
+  std::string_view name;
+  bool inverted = false;  // DISABLE_AUTO_MIGRATIONS=true means auto = false
+  bool is_file = false;   // DATABASE_URL_FILE names a file holding the value
+};
+
+struct Switch {
+  std::string_view flag;
+  std::string_view value;  // what the switch sets, parsed like any other value
+};
+
+struct Def {
+  std::string_view key;  // TOML key, or the name `config` shows for env-only settings
+  bool in_toml;
+  std::array<Alias, 3> env;
+  std::string_view flag;  // takes a value
+  std::array<Switch, 2> switches;
+  bool repeatable;        // each use of the flag adds to the list
+  bool secret;            // shown masked
+  std::string_view default_text;
+  Status (*apply)(Settings&, const Raw&);
+  std::string (*show)(const Settings&);
+};
+
+std::string show_duration(milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+std::string show_bool(bool b) { return b ? "true" : "false"; }
+
+Status set_count(int& field, const Raw& raw) {
+  auto v = parse_count(raw.text);
+  if (!v) return v.error();
+  field = *v;
+  return {};
+}
+Status set_duration(milliseconds& field, const Raw& raw) {
+  auto v = parse_duration(raw.text);
+  if (!v) return v.error();
+  field = *v;
+  return {};
+}
+Status set_bool(bool& field, const Raw& raw) {
+  auto v = parse_bool(raw.text);
+  if (!v) return v.error();
+  field = *v;
+  return {};
+}
+Status set_text(std::string& field, const Raw& raw) {
+  if (raw.text.empty()) return config_error("must not be empty");
+  field = raw.text;
+  return {};
+}
+
+const std::array<Def, 17> kDefs = {{
+    {"database.url", true, {{{"DATABASE_URL"}, {"DATABASE_URL_FILE", false, true}}}, "--database-url", {},
+     false, true, "",
+     [](Settings& s, const Raw& r) { return set_text(s.database_url, r); },
+     [](const Settings& s) { return db::mask_passwords(s.database_url); }},
+    {"database.max_retries", true, {{{"DB_MAX_RETRIES"}}}, "--max-retries", {}, false, false, "30",
+     [](Settings& s, const Raw& r) { return set_count(s.max_retries, r); },
+     [](const Settings& s) { return std::to_string(s.max_retries); }},
+    {"database.retry_interval", true, {{{"DB_RETRY_INTERVAL"}}}, "--retry-interval", {}, false, false,
+     "2", [](Settings& s, const Raw& r) { return set_duration(s.retry_interval, r); },
+     [](const Settings& s) { return show_duration(s.retry_interval); }},
+    {"migrations.dir", true, {{{"MIGRATIONS_DIR"}}}, "--dir", {}, false, false, "migrations",
+     [](Settings& s, const Raw& r) { return set_text(s.migrations_dir, r); },
+     [](const Settings& s) { return s.migrations_dir; }},
+    {"migrations.table", true, {{{"MIGRATIONS_TABLE"}}}, "--table", {}, false, false,
+     "schema_migrations",
+     [](Settings& s, const Raw& r) -> Status {
+       if (auto name = parse_table_name(r.text); !name) return name.error();
+       return set_text(s.migrations_table, r);
+     },
+     [](const Settings& s) { return s.migrations_table; }},
+    {"migrations.auto", true,
+     {{{"AUTO_MIGRATE_ON_STARTUP"}, {"BACKEND_AUTO_MIGRATE"}, {"DISABLE_AUTO_MIGRATIONS", true}}}, "",
+     {{{"--no-migrate", "false"}}}, false, false, "true",
+     [](Settings& s, const Raw& r) { return set_bool(s.auto_migrate, r); },
+     [](const Settings& s) { return show_bool(s.auto_migrate); }},
+    {"migrations.fail_on_error", true, {{{"FAIL_ON_MIGRATION_ERROR"}}}, "", {{{"--permissive", "false"}}},
+     false, false, "true", [](Settings& s, const Raw& r) { return set_bool(s.fail_on_error, r); },
+     [](const Settings& s) { return show_bool(s.fail_on_error); }},
+    {"migrations.timeout", true, {{{"MIGRATION_TIMEOUT_SECONDS"}}}, "--timeout", {}, false, false, "60",
+     [](Settings& s, const Raw& r) { return set_duration(s.migration_timeout, r); },
+     [](const Settings& s) {
+       return s.migration_timeout.count() ? show_duration(s.migration_timeout) : "0 (no limit)";
+     }},
+    {"migrations.retry_attempts", true, {{{"MIGRATION_RETRY_ATTEMPTS"}}}, "", {}, false, false, "3",
+     [](Settings& s, const Raw& r) { return set_count(s.retry_attempts, r); },
+     [](const Settings& s) { return std::to_string(s.retry_attempts); }},
+    {"migrations.retry_delay", true, {{{"MIGRATION_RETRY_DELAY_SECONDS"}}}, "", {}, false, false, "5",
+     [](Settings& s, const Raw& r) { return set_duration(s.retry_delay, r); },
+     [](const Settings& s) { return show_duration(s.retry_delay); }},
+    {"migrations.lock_timeout", true, {{{"MIGRATION_LOCK_TIMEOUT"}}}, "", {}, false, false, "5s",
+     [](Settings& s, const Raw& r) { return set_duration(s.lock_timeout, r); },
+     [](const Settings& s) { return show_duration(s.lock_timeout); }},
+    {"migrations.await", true, {{{"MIGRATIONS_AWAIT"}}}, "", {{{"--await", "true"}}}, false, false,
+     "false", [](Settings& s, const Raw& r) { return set_bool(s.await, r); },
+     [](const Settings& s) { return show_bool(s.await); }},
+    {"verify.tables", true, {{{"CRITICAL_TABLES"}}}, "--require-table", {}, true, false, "",
+     [](Settings& s, const Raw& r) -> Status {
+       std::vector<TableName> tables;
+       if (r.is_list) {
+         for (const auto& item : r.list) {
+           auto name = parse_table_name(item);
+           if (!name) return name.error();
+           tables.push_back(*name);
+         }
+       } else {
+         auto parsed = parse_table_list(r.text);
+         if (!parsed) return parsed.error();
+         tables = *parsed;
+       }
+       s.critical_tables = std::move(tables);
+       return {};
+     },
+     [](const Settings& s) {
+       std::string out;
+       for (const auto& t : s.critical_tables) out += (out.empty() ? "" : ",") + t.as_written;
+       return out;
+     }},
+    {"log.format", true, {{{"LOG_FORMAT"}}}, "--log-format", {}, false, false, "text",
+     [](Settings& s, const Raw& r) -> Status {
+       if (r.text == "text") s.log_format = log::Format::text;
+       else if (r.text == "json") s.log_format = log::Format::json;
+       else return config_error("must be text or json");
+       return {};
+     },
+     [](const Settings& s) { return std::string(s.log_format == log::Format::json ? "json" : "text"); }},
+    {"log.level", true, {{{"LOG_LEVEL"}}}, "", {{{"-v", "debug"}, {"-q", "warn"}}}, false, false, "info",
+     [](Settings& s, const Raw& r) -> Status {
+       std::string v;
+       for (char c : r.text) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+       if (v == "debug") s.log_level = log::Level::debug;
+       else if (v == "info") s.log_level = log::Level::info;
+       else if (v == "warn" || v == "warning") s.log_level = log::Level::warn;
+       else if (v == "error") s.log_level = log::Level::error;
+       else return config_error("must be debug, info, warn or error");
+       return {};
+     },
+     [](const Settings& s) {
+       switch (s.log_level) {
+         case log::Level::debug: return std::string("debug");
+         case log::Level::info: return std::string("info");
+         case log::Level::warn: return std::string("warn");
+         case log::Level::error: return std::string("error");
+       }
+       return std::string("info");
+     }},
+    {"skip", false, {{{"SCHEMAGATE_SKIP"}}}, "", {{{"--skip", "true"}}}, false, false, "false",
+     [](Settings& s, const Raw& r) { return set_bool(s.skip, r); },
+     [](const Settings& s) { return show_bool(s.skip); }},
+    {"config", false, {{{"SCHEMAGATE_CONFIG"}}}, "--config", {}, false, false, "",
+     [](Settings& s, const Raw& r) { return set_text(s.config_file, r); },
+     [](const Settings& s) { return s.config_file; }},
+}};
+
+constexpr std::array<std::string_view, 4> kSections = {"database", "migrations", "verify", "log"};
+
+std::string in_quotes(std::string_view value) {
+  std::string v(value.substr(0, 200));
+  if (value.size() > 200) v += "...";
+  return "\"" + v + "\"";
+}
+
+// The prefix of every error about one value: `DB_MAX_RETRIES="abc" (environment)`,
+// `schemagate.toml:7:3: database.max_retries = "abc"`, `--max-retries="abc" (flag)`.
+std::string label(const Def& def, const Raw& raw) {
+  std::string value = raw.is_list ? "[...]" : raw.text;
+  if (def.secret) value = db::mask_passwords(value);
+  switch (raw.source.kind) {
+    case Source::Kind::Environment: return raw.source.where + "=" + in_quotes(value) + " (environment)";
+    case Source::Kind::Flag: return raw.source.where + "=" + in_quotes(value) + " (flag)";
+    case Source::Kind::File: return raw.source.where + ": " + std::string(def.key) + " = " + in_quotes(value);
+    case Source::Kind::Default: break;
+  }
+  return std::string(def.key) + " (default)";
+}
+
+// Reads DATABASE_URL_FILE: Docker and Kubernetes secrets end the file with a newline.
+Result<std::string> read_secret_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return config_error("cannot read: " + std::string(std::strerror(errno)));
+  std::stringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return config_error("cannot read: " + std::string(std::strerror(errno)));
+  std::string text = content.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return config_error("the file is empty");
+  return text;
+}
+
+// The environment's say on one setting, with aliases reconciled.
+Result<std::optional<Raw>> from_env(const Def& def, const Env& env) {
+  std::optional<Raw> chosen;
+  std::string chosen_normal;
+  for (const Alias& alias : def.env) {
+    if (alias.name.empty()) break;
+    auto value = env(alias.name);
+    if (!value) continue;
+    Raw raw{*value, {}, false, {Source::Kind::Environment, std::string(alias.name)}};
+    if (value->empty() && !def.repeatable)
+      return Error(config_error(std::string(alias.name) + " (environment): set but empty"));
+    if (alias.is_file) {
+      auto text = read_secret_file(*value);
+      if (!text) return Error(config_error(label(def, raw) + ": " + text.error().message));
+      raw.text = *text;
+    }
+    // Compare aliases by meaning, so BACKEND_AUTO_MIGRATE=yes agrees with AUTO_MIGRATE_ON_STARTUP=1.
+    // Apart from the URL and its file, only booleans have several aliases.
+    std::string normal = raw.text;
+    if (!alias.is_file && !def.env[1].name.empty() && !def.env[1].is_file) {
+      auto b = parse_bool(raw.text);
+      if (!b) return Error(config_error(label(def, raw) + ": " + b.error().message));
+      normal = show_bool(alias.inverted ? !*b : *b);
+      raw.text = normal;
+    }
+    if (chosen && (alias.is_file || chosen_normal != normal))
+      return Error(config_error(
+          chosen->source.where + " and " + std::string(alias.name) +
+          (alias.is_file ? " are both set (environment): use one"
+                         : " disagree (environment): " + chosen->source.where + "=" +
+                               in_quotes(*env(chosen->source.where)) + ", " + std::string(alias.name) +
+                               "=" + in_quotes(*value))));
+    if (!chosen) {
+      chosen = raw;
+      chosen_normal = normal;
+    }
+  }
+  return chosen;
+}
+
+const Def* def_by_key(std::string_view key) {
+  for (const Def& d : kDefs)
+    if (d.in_toml && d.key == key) return &d;
+  return nullptr;
+}
+
+// --config, SCHEMAGATE_CONFIG, or ./schemagate.toml when it exists.
+Result<std::optional<Raw>> config_file_choice(std::span<const FlagValue> flags, const Env& env,
+                                              const std::string& cwd_default) {
+  const Def& def = kDefs.back();
+  std::optional<Raw> chosen;
+  for (const auto& f : flags)
+    if (f.flag == def.flag) chosen = Raw{f.value, {}, false, {Source::Kind::Flag, f.flag}};
+  if (!chosen) {
+    auto from = from_env(def, env);
+    if (!from) return from.error();
+    chosen = *from;
+  }
+  if (!chosen && !cwd_default.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(cwd_default, ec))
+      chosen = Raw{cwd_default, {}, false, {Source::Kind::Default, ""}};
+  }
+  return chosen;
+}
+
+}  // namespace
+
+std::string Source::describe() const {
+  switch (kind) {
+    case Kind::Default: return "default";
+    case Kind::File: return where;
+    case Kind::Environment: return "environment " + where;
+    case Kind::Flag: return "flag " + where;
+  }
+  return "default";
+}
+
+const Source& Settings::source_of(std::string_view key) const {
+  static const Source kDefault;
+  for (const auto& s : shown)
+    if (s.key == key) return s.source;
+  return kDefault;
+}
+
+const FlagInfo* find_flag(std::string_view name) {
+  for (const FlagInfo& f : all_flags())
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+std::span<const FlagInfo> all_flags() {
+  static const std::vector<FlagInfo> flags = [] {
+    std::vector<FlagInfo> out;
+    for (const Def& d : kDefs) {
+      if (!d.flag.empty()) out.push_back({d.flag, true});
+      for (const Switch& s : d.switches)
+        if (!s.flag.empty()) out.push_back({s.flag, false});
+    }
+    return out;
+  }();
+  return flags;
+}
+
+Env process_env() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Result<int> parse_count(std::string_view text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos)
+    return config_error("not a non-negative integer");
+  if (text.size() > 7 || std::stoi(std::string(text)) > kMaxCount)
+    return config_error("too large (at most " + std::to_string(kMaxCount) + ")");
+  return std::stoi(std::string(text));
+}
+
+Result<milliseconds> parse_duration(std::string_view text) {
+  auto bad = config_error("not a duration (seconds such as 2 or 0.5, or with a unit: 500ms, 5s, 2m, 1h)");
+  size_t digits_end = text.find_first_not_of("0123456789.");
+  std::string_view number = text.substr(0, digits_end);
+  std::string_view unit = digits_end == std::string_view::npos ? "" : text.substr(digits_end);
+  if (number.empty() || number.front() == '.' || number.back() == '.' ||
+      std::count(number.begin(), number.end(), '.') > 1 || number.size() > 12)
+    return bad;
+  double scale = 1000;
+  if (unit == "ms") scale = 1;
+  else if (unit == "" || unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60'000;
+  else if (unit == "h") scale = 3'600'000;
+  else return bad;
+  double ms = std::strtod(std::string(number).c_str(), nullptr) * scale;
+  if (ms > static_cast<double>(kMaxDuration.count())) return config_error("too large (at most 7 days)");
+  return milliseconds(static_cast<long long>(std::llround(ms)));
+}
+
+Result<bool> parse_bool(std::string_view text) {
+  std::string v;
+  for (char c : text) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "true" || v == "1" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "no") return false;
+  return config_error("not a boolean (true/false, 1/0, yes/no)");
+}
+
+Result<std::vector<TableName>> parse_table_list(std::string_view text) {
+  std::vector<TableName> out;
+  bool in_quotes = false;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] == '"') in_quotes = !in_quotes;
+    if (i < text.size() && (in_quotes || text[i] != ',')) continue;
+    std::string_view item = text.substr(start, i - start);
+    start = i + 1;
+    // Blank items (a trailing comma left by templating) name nothing.
+    if (item.find_first_not_of(" \t") == std::string_view::npos) continue;
+    auto name = parse_table_name(item);
+    if (!name) return name.error();
+    out.push_back(*name);
+  }
+  return out;
+}
+
+Result<Settings> load(std::span<const FlagValue> flags, const Env& env, const std::string& cwd_default) {
+  Settings settings;
+  std::map<std::string_view, Raw> chosen;  // by key: the value that wins so far
+
+  auto file = config_file_choice(flags, env, cwd_default);
+  if (!file) return file.error();
+  if (*file) {
+    const Raw& f = **file;
+    chosen["config"] = f;
+    if (std::ifstream probe(f.text); !probe)
+      return config_error(label(kDefs.back(), f) + ": cannot read: " + std::strerror(errno));
+    auto entries = read_toml_file(f.text);
+    if (!entries) return entries.error();
+    for (const TomlEntry& e : *entries) {
+      if (e.is_table) {
+        if (std::find(kSections.begin(), kSections.end(), e.key) == kSections.end())
+          return config_error(e.where + ": unknown section [" + e.key + "]");
+        continue;
+      }
+      const Def* def = def_by_key(e.key);
+      if (!def) return config_error(e.where + ": unknown setting \"" + e.key + "\"");
+      Raw raw{e.text, e.list, e.is_list, {Source::Kind::File, e.where}};
+      if (!e.type_error.empty()) return config_error(e.where + ": " + e.key + ": " + e.type_error);
+      if (e.is_list && !def->repeatable)
+        return config_error(e.where + ": " + e.key + ": expected a single value, not an array");
+      chosen[def->key] = raw;
+    }
+  }
+
+  for (const Def& def : kDefs) {
+    if (def.key == "config") continue;
+    auto from = from_env(def, env);
+    if (!from) return from.error();
+    if (*from) chosen[def.key] = **from;
+
+    std::optional<Raw> flag;
+    for (const auto& f : flags) {
+      Source src{Source::Kind::Flag, f.flag};
+      if (f.flag == def.flag) {
+        if (def.repeatable && flag && flag->source.kind == Source::Kind::Flag) {
+          flag->list.push_back(f.value);
+        } else {
+          flag = Raw{f.value, {f.value}, def.repeatable, src};
+        }
+      }
+      for (const Switch& s : def.switches)
+        if (!s.flag.empty() && f.flag == s.flag) flag = Raw{std::string(s.value), {}, false, src};
+    }
+    if (flag) chosen[def.key] = *flag;
+  }
+
+  for (const Def& def : kDefs) {
+    auto it = chosen.find(def.key);
+    Source source;
+    if (it != chosen.end()) {
+      if (Status ok = def.apply(settings, it->second); !ok)
+        return config_error(label(def, it->second) + ": " + ok.error().message);
+      source = it->second.source;
+    }
+    settings.shown.push_back({std::string(def.key), def.show(settings), source});
+  }
+  return settings;
+}
+
+}  // namespace schemagate::config

@@ -1,0 +1,26 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace schemagate::config {
+
+// One key of a TOML settings file, flattened to its dotted name ("database.url"), its value as
+// text (booleans "true"/"false", numbers as written by the shortest form) or as a list of
+// strings, and where it stands in the file for error messages.
+struct TomlEntry {
+  std::string key;
+  std::string text;
+  std::vector<std::string> list;
+  bool is_list = false;
+  bool is_table = false;  // a [section] header, reported so a misspelt section is an error
+  std::string where;      // "schemagate.toml:7:3"
+  std::string type_error; // set when the value is of a type no setting takes
+};
+
+// Fails with ErrorKind::Config naming path:line:col for syntax errors, or the path when the file
+// cannot be read.
+Result<std::vector<TomlEntry>> read_toml_file(const std::string& path);
+
+}  // namespace schemagate::config

@@ -1,0 +1,222 @@
+#include "db/connection.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <vector>
+
+namespace schemagate::db {
+namespace {
+
+// libpq's connection errors span lines ("...failed: FATAL:  28P01: password ...\n" plus a hint);
+// a log line must not.
+std::string one_line(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\t' || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+// With PQERRORS_VERBOSE the server's ErrorResponse is rendered as "FATAL:  28P01: message";
+// libpq keeps no structured field for errors raised while connecting, so this is where the
+// SQLSTATE that decides "retry or give up" can be read (the code is never translated).
+std::string sqlstate_in(std::string_view message) {
+  for (std::string_view severity : {"FATAL:  ", "ERROR:  ", "PANIC:  "}) {
+    size_t at = message.find(severity);
+    if (at == std::string_view::npos) continue;
+    std::string_view rest = message.substr(at + severity.size());
+    if (rest.size() >= 6 && rest[5] == ':') {
+      bool ok = true;
+      for (char c : rest.substr(0, 5)) ok = ok && ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'));
+      if (ok) return std::string(rest.substr(0, 5));
+    }
+  }
+  return {};
+}
+
+// Drops libpq's verbose "LOCATION:  auth.c:..." trailer, which names server source lines.
+std::string without_location(std::string text) {
+  for (size_t at = text.find("LOCATION:"); at != std::string::npos; at = text.find("LOCATION:")) {
+    size_t end = text.find('\n', at);
+    text.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
+  }
+  return text;
+}
+
+enum class Ready { io, signal, deadline };
+
+// Waits for the socket, a stop signal or the deadline, whichever comes first.
+Ready wait_socket(int sock, short events, const Interrupt& stop, Deadline deadline) {
+  for (;;) {
+    if (stop.signal()) return Ready::signal;
+    if (deadline.expired()) return Ready::deadline;
+    pollfd fds[2] = {{sock, events, 0}, {stop.fd(), POLLIN, 0}};
+    int n = poll(fds, 2, deadline.poll_timeout_ms());
+    if (n < 0 && errno != EINTR) return Ready::io;  // let libpq report the socket's state
+    if (n > 0 && fds[0].revents) return Ready::io;
+  }
+}
+
+}  // namespace
+
+void Rows::Clear::operator()(pg_result* r) const noexcept { PQclear(r); }
+int Rows::size() const { return res_ ? PQntuples(res_.get()) : 0; }
+int Rows::columns() const { return res_ ? PQnfields(res_.get()) : 0; }
+bool Rows::is_null(int row, int column) const { return PQgetisnull(res_.get(), row, column); }
+std::string_view Rows::at(int row, int column) const {
+  return {PQgetvalue(res_.get(), row, column),
+          static_cast<size_t>(PQgetlength(res_.get(), row, column))};
+}
+
+void Connection::Finish::operator()(pg_conn* c) const noexcept { PQfinish(c); }
+
+Result<Connection> Connection::open(const Target& target, Deadline deadline, const Interrupt& stop) {
+  std::vector<const char*> keys, values;
+  if (!target.conninfo.empty()) {
+    keys.push_back("dbname");  // expanded: a URL or conninfo string goes in the dbname slot
+    values.push_back(target.conninfo.c_str());
+  }
+  // After the string, so it wins over an application_name the string may carry (SPEC §1 step 4).
+  keys.push_back("application_name");
+  values.push_back("schemagate");
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+
+  Connection c;
+  c.target_ = target;
+  c.conn_.reset(PQconnectStartParams(keys.data(), values.data(), 1));
+  if (!c.conn_) return Error{ErrorKind::Unreachable, "out of memory", 0, {}};
+  PQsetErrorVerbosity(c.conn_.get(), PQERRORS_VERBOSE);
+
+  PostgresPollingStatusType state =
+      PQstatus(c.conn_.get()) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
+  while (state != PGRES_POLLING_OK) {
+    if (state == PGRES_POLLING_FAILED) return c.failure("");
+    short events = state == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+    switch (wait_socket(PQsocket(c.conn_.get()), events, stop, deadline)) {
+      case Ready::signal: return interrupted(stop.signal());
+      case Ready::deadline:
+        return Error{ErrorKind::Timeout, "no answer from the server in time", 0, {}};
+      case Ready::io: break;
+    }
+    state = PQconnectPoll(c.conn_.get());
+  }
+  PQsetErrorVerbosity(c.conn_.get(), PQERRORS_DEFAULT);
+  // Non-blocking sends, so a large statement can be interrupted while it is being written.
+  PQsetnonblocking(c.conn_.get(), 1);
+  return c;
+}
+
+Error Connection::failure(std::string_view what) const {
+  std::string raw = without_location(PQerrorMessage(conn_.get()));
+  std::string message = target_.scrub(one_line(raw));
+  if (!what.empty()) message = std::string(what) + ": " + message;
+  if (message.empty()) message = "connection failed";
+  return Error{ErrorKind::Unreachable, std::move(message), 0, sqlstate_in(raw)};
+}
+
+Result<Rows> Connection::exec(std::string_view sql, const Interrupt& stop, Deadline deadline) {
+  if (!conn_) return Error{ErrorKind::Unreachable, "connection is closed", 0, {}};
+  std::string text(sql);
+  if (!PQsendQuery(conn_.get(), text.c_str())) return failure("could not send");
+  return collect(stop, deadline);
+}
+
+Result<Rows> Connection::query(std::string_view sql, std::span<const std::string> params,
+                               const Interrupt& stop, Deadline deadline) {
+  if (!conn_) return Error{ErrorKind::Unreachable, "connection is closed", 0, {}};
+  std::string text(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.c_str());
+  if (!PQsendQueryParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr,
+                         values.data(), nullptr, nullptr, 0))
+    return failure("could not send");
+  return collect(stop, deadline);
+}
+
+Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline) {
+  pg_conn* c = conn_.get();
+  std::optional<Error> first_error;
+  Rows last;
+  bool stopping = false;
+  Deadline drain_by = deadline;
+  for (;;) {
+    int flushed = PQflush(c);  // 1: more to send, 0: all sent, -1: failed
+    if (flushed < 0) return failure("lost the connection");
+    if (flushed == 0 && !PQisBusy(c)) {
+      pg_result* r = PQgetResult(c);
+      if (!r) break;
+      Rows rows;
+      rows.res_.reset(r);
+      ExecStatusType st = PQresultStatus(r);
+      if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR) {
+        if (!first_error) {
+          auto field = [r](int code) {
+            const char* v = PQresultErrorField(r, code);
+            return std::string(v ? v : "");
+          };
+          std::string message = field(PG_DIAG_SQLSTATE) + ": " + field(PG_DIAG_MESSAGE_PRIMARY);
+          if (auto d = field(PG_DIAG_MESSAGE_DETAIL); !d.empty()) message += "; detail: " + d;
+          if (auto h = field(PG_DIAG_MESSAGE_HINT); !h.empty()) message += "; hint: " + h;
+          first_error = Error{ErrorKind::MigrationFailed, target_.scrub(one_line(message)), 0,
+                              field(PG_DIAG_SQLSTATE)};
+          if (PQstatus(c) == CONNECTION_BAD) first_error->kind = ErrorKind::Unreachable;
+        }
+      } else {
+        last = std::move(rows);
+      }
+      continue;
+    }
+    short events = POLLIN | (flushed == 1 ? POLLOUT : 0);
+    Ready ready = wait_socket(PQsocket(c), events, stopping ? Interrupt{} : stop, drain_by);
+    if (ready == Ready::io) {
+      if (!PQconsumeInput(c)) return failure("lost the connection");
+      continue;
+    }
+    if (stopping) {
+      // The server did not answer the cancel in time: drop the session rather than hang.
+      close();
+      break;
+    }
+    // SPEC §1: stop (or run out of time) means cancel on the server, then read what it says.
+    stopping = true;
+    first_error = ready == Ready::signal
+                      ? interrupted(stop.signal())
+                      : Error{ErrorKind::Timeout, "statement cancelled: out of time", 0, {}};
+    if (PGcancel* cancel = PQgetCancel(c)) {
+      char ignored[256];
+      PQcancel(cancel, ignored, sizeof ignored);
+      PQfreeCancel(cancel);
+    }
+    drain_by = Deadline::after(std::chrono::seconds(2));
+  }
+  if (first_error) return *first_error;
+  return last;
+}
+
+std::string Connection::describe() const {
+  if (!conn_) return target_.display();
+  std::string host = PQhost(conn_.get());
+  return std::string(PQuser(conn_.get())) + "@" + (host.empty() ? "[local]" : host) + ":" +
+         PQport(conn_.get()) + "/" + PQdb(conn_.get());
+}
+
+std::string Connection::server_version() const {
+  int v = conn_ ? PQserverVersion(conn_.get()) : 0;
+  return std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+}
+
+void Connection::close() { conn_.reset(); }
+
+}  // namespace schemagate::db

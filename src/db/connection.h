@@ -1,0 +1,67 @@
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "db/target.h"
+#include "util/deadline.h"
+#include "util/interrupt.h"
+#include "util/result.h"
+
+struct pg_conn;    // libpq's PGconn; no libpq header outside db/*.cpp
+struct pg_result;  // libpq's PGresult
+
+namespace schemagate::db {
+
+// The rows of one statement, text format. Owns the libpq result.
+class Rows {
+ public:
+  int size() const;
+  int columns() const;
+  bool is_null(int row, int column) const;
+  std::string_view at(int row, int column) const;
+
+ private:
+  friend class Connection;
+  struct Clear {
+    void operator()(pg_result* r) const noexcept;
+  };
+  std::unique_ptr<pg_result, Clear> res_;
+};
+
+// One server session. Move-only; the session (and its advisory locks) ends when this dies.
+// Every call polls the socket beside the Interrupt's descriptor: a signal or the deadline cancels
+// the statement on the server and returns Interrupted / Timeout.
+// Errors: ErrorKind::Unreachable when the session is lost or cannot be opened, otherwise
+// ErrorKind::MigrationFailed with the SQLSTATE and the server's message, detail and hint.
+// Every message is scrubbed of the target's secrets.
+class Connection {
+ public:
+  // application_name is always "schemagate" so other sessions can tell who holds a lock.
+  static Result<Connection> open(const Target& target, Deadline deadline, const Interrupt& stop);
+
+  // One or more statements in the simple protocol; returns the last statement's rows.
+  Result<Rows> exec(std::string_view sql, const Interrupt& stop, Deadline deadline = Deadline::never());
+  // One statement; parameters travel separately from the SQL, as text.
+  Result<Rows> query(std::string_view sql, std::span<const std::string> params, const Interrupt& stop,
+                     Deadline deadline = Deadline::never());
+
+  // `user@host:port/dbname` as connected.
+  std::string describe() const;
+  // "15.18"
+  std::string server_version() const;
+  void close();
+
+ private:
+  struct Finish {
+    void operator()(pg_conn* c) const noexcept;
+  };
+  Result<Rows> collect(const Interrupt& stop, Deadline deadline);
+  Error failure(std::string_view what) const;
+
+  std::unique_ptr<pg_conn, Finish> conn_;
+  Target target_;
+};
+
+}  // namespace schemagate::db

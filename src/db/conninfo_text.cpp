@@ -1,0 +1,144 @@
+#include "db/conninfo_text.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace schemagate::db {
+namespace {
+
+constexpr std::string_view kMask = "****";
+
+bool is_password_key(std::string_view key) {
+  return key == "password" || key == "sslpassword";
+}
+
+struct Span {
+  size_t begin;
+  size_t end;
+};
+
+// Password spans in a URL. The user info runs to the last '@' before the query string, not to
+// the first '/': a password containing an unescaped '/' still counts as one.
+std::vector<Span> url_password_spans(std::string_view url) {
+  std::vector<Span> spans;
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return spans;
+  size_t start = scheme_end + 3;
+  size_t query = url.find('?', start);
+  std::string_view before_query = url.substr(0, query);
+  size_t at = before_query.rfind('@');
+  if (at != std::string_view::npos && at > start) {
+    size_t colon = url.find(':', start);
+    if (colon != std::string_view::npos && colon < at && colon + 1 < at) spans.push_back({colon + 1, at});
+  }
+  if (query == std::string_view::npos) return spans;
+  size_t pos = query + 1;
+  while (pos <= url.size()) {
+    size_t amp = url.find('&', pos);
+    if (amp == std::string_view::npos) amp = url.size();
+    std::string_view pair = url.substr(pos, amp - pos);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && is_password_key(percent_decode(pair.substr(0, eq))) &&
+        eq + 1 < pair.size())
+      spans.push_back({pos + eq + 1, amp});
+    pos = amp + 1;
+  }
+  return spans;
+}
+
+// Password value spans in key=value conninfo; a value is a bare word or a single-quoted string
+// with backslash escapes (libpq's conninfo rules).
+std::vector<Span> keyword_password_spans(std::string_view s) {
+  std::vector<Span> spans;
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  };
+  while (i < s.size()) {
+    skip_space();
+    size_t key_begin = i;
+    while (i < s.size() && s[i] != '=' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    std::string_view key = s.substr(key_begin, i - key_begin);
+    skip_space();
+    if (i >= s.size() || s[i] != '=') {
+      if (key.empty()) ++i;
+      continue;
+    }
+    ++i;
+    skip_space();
+    size_t value_begin = i;
+    if (i < s.size() && s[i] == '\'') {
+      ++i;
+      while (i < s.size() && s[i] != '\'') i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
+      if (i < s.size()) ++i;
+    } else {
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    }
+    if (is_password_key(key) && i > value_begin) spans.push_back({value_begin, i});
+  }
+  return spans;
+}
+
+std::vector<Span> password_spans(std::string_view conninfo) {
+  return is_url(conninfo) ? url_password_spans(conninfo) : keyword_password_spans(conninfo);
+}
+
+std::string unquote(std::string_view v) {
+  if (v.size() < 2 || v.front() != '\'') return std::string(v);
+  std::string out;
+  for (size_t i = 1; i + 1 < v.size(); ++i) {
+    if (v[i] == '\\' && i + 2 < v.size()) ++i;
+    out += v[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_url(std::string_view conninfo) {
+  return conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+}
+
+std::string percent_decode(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> passwords_in(std::string_view conninfo) {
+  std::vector<std::string> out;
+  auto add = [&](std::string s) {
+    if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
+  };
+  bool url = is_url(conninfo);
+  for (Span span : password_spans(conninfo)) {
+    std::string_view raw = conninfo.substr(span.begin, span.end - span.begin);
+    add(std::string(raw));
+    add(url ? percent_decode(raw) : unquote(raw));
+  }
+  return out;
+}
+
+std::string mask_passwords(std::string_view conninfo) {
+  std::string out(conninfo);
+  auto spans = password_spans(conninfo);
+  // Back to front, so earlier offsets stay valid.
+  for (auto it = spans.rbegin(); it != spans.rend(); ++it)
+    out.replace(it->begin, it->end - it->begin, kMask);
+  return out;
+}
+
+}  // namespace schemagate::db

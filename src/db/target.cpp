@@ -1,0 +1,85 @@
+#include "db/target.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "db/conninfo_text.h"
+
+namespace schemagate::db {
+namespace {
+
+struct OptionsFree {
+  void operator()(PQconninfoOption* o) const noexcept { PQconninfoFree(o); }
+};
+using Options = std::unique_ptr<PQconninfoOption, OptionsFree>;
+
+std::string value_of(const PQconninfoOption* options, std::string_view key) {
+  for (auto* o = options; o && o->keyword; ++o)
+    if (key == o->keyword && o->val && *o->val) return o->val;
+  return {};
+}
+
+void replace_all(std::string& text, std::string_view what, std::string_view with) {
+  if (what.empty()) return;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
+    text.replace(at, what.size(), with);
+}
+
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text)
+    if (c == '\n' || c == '\t') c = ' ';
+  return text;
+}
+
+}  // namespace
+
+std::string Target::display() const {
+  return (user.empty() ? "?" : user) + "@" + (host.empty() ? "[local]" : host) + ":" +
+         (port.empty() ? "5432" : port) + "/" + (dbname.empty() ? user : dbname);
+}
+
+std::string Target::scrub(std::string text) const {
+  // Longest first: a decoded password may be a substring of its encoded form.
+  std::vector<std::string> sorted = secrets;
+  std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+  for (const auto& secret : sorted) replace_all(text, secret, "****");
+  return text;
+}
+
+Result<Target> Target::parse(std::string_view conninfo) {
+  Target t;
+  t.conninfo = std::string(conninfo);
+  t.secrets = passwords_in(conninfo);
+  if (const char* pw = std::getenv("PGPASSWORD"); pw && *pw) t.secrets.emplace_back(pw);
+
+  Options given;
+  if (!conninfo.empty()) {
+    char* err = nullptr;
+    given.reset(PQconninfoParse(t.conninfo.c_str(), &err));
+    if (!given) {
+      std::string why = err ? one_line(err) : "out of memory";
+      PQfreemem(err);
+      return Error{ErrorKind::Config, t.scrub("not a valid connection string: " + why), 0, {}};
+    }
+  }
+  // What the string leaves out comes from PG* variables and libpq's defaults, as libpq will do.
+  Options defaults(PQconndefaults());
+  auto pick = [&](std::string_view key) {
+    std::string v = value_of(given.get(), key);
+    return v.empty() ? value_of(defaults.get(), key) : v;
+  };
+  t.user = pick("user");
+  t.host = pick("host");
+  if (t.host.empty()) t.host = pick("hostaddr");
+  t.port = pick("port");
+  t.dbname = pick("dbname");
+  if (t.dbname.empty()) t.dbname = t.user;
+  if (std::string pw = value_of(given.get(), "password"); !pw.empty()) t.secrets.push_back(pw);
+  return t;
+}
+
+}  // namespace schemagate::db

@@ -1,0 +1,27 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace schemagate::db {
+
+// Where to connect, and how to name it without its secrets. Built from a URL or key=value
+// conninfo; an empty string means libpq's PG* environment variables and defaults.
+struct Target {
+  std::string conninfo;
+  std::string user, host, port, dbname;
+  // Every password spelling that must never be printed: from the string and from PGPASSWORD.
+  std::vector<std::string> secrets;
+
+  // `user@host:port/dbname` (SPEC §6).
+  std::string display() const;
+  // Replaces every known secret in text (libpq echoes parts of what it was given).
+  std::string scrub(std::string text) const;
+
+  // Fails (ErrorKind::Config) when libpq cannot parse the string; the message is scrubbed.
+  static Result<Target> parse(std::string_view conninfo);
+};
+
+}  // namespace schemagate::db

@@ -1,0 +1,28 @@
+#include "exec/handover.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace schemagate::exec {
+
+Error hand_over(const std::vector<std::string>& argv, std::string_view status, SignalGate& gate) {
+  if (argv.empty()) return Error{ErrorKind::Usage, "no app to start", 0, {}};
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  setenv("SCHEMAGATE_STATUS", std::string(status).c_str(), 1);
+
+  gate.restore_defaults();
+  execvp(args[0], args.data());
+  int err = errno;
+
+  // Exit codes as shells and tini use them: 127 not found, 126 found but not runnable.
+  bool missing = err == ENOENT || err == ENOTDIR;
+  return Error{missing ? ErrorKind::NotFound : ErrorKind::NotExecutable,
+               "cannot start app \"" + argv[0] + "\": " + std::strerror(err), 0, {}};
+}
+
+}  // namespace schemagate::exec

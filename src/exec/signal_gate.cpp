@@ -1,0 +1,54 @@
+#include "exec/signal_gate.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace schemagate::exec {
+namespace {
+
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&set, sig);
+  return set;
+}
+
+}  // namespace
+
+Result<SignalGate> SignalGate::install() {
+  sigset_t set = handled_signals();
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
+    return Error{ErrorKind::Internal, std::string("sigprocmask: ") + std::strerror(errno), 0, {}};
+  int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) return Error{ErrorKind::Internal, std::string("signalfd: ") + std::strerror(errno), 0, {}};
+  return SignalGate(fd);
+}
+
+SignalGate::SignalGate(SignalGate&& other) noexcept
+    : fd_(other.fd_), interrupt_(other.interrupt_) {
+  other.fd_ = -1;
+}
+
+SignalGate::~SignalGate() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void SignalGate::restore_defaults() {
+  // Ignored dispositions survive exec(2), and a parent (nohup, some supervisors) may have set them.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &dfl, nullptr);  // fails harmlessly for the few numbers libc reserves
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+}  // namespace schemagate::exec

@@ -1,0 +1,161 @@
+#include "log/log.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <vector>
+
+namespace schemagate::log {
+namespace {
+
+struct State {
+  Format format = Format::text;
+  std::shared_ptr<spdlog::logger> logger;
+  std::vector<std::string> secrets;
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::debug: return spdlog::level::debug;
+    case Level::info: return spdlog::level::info;
+    case Level::warn: return spdlog::level::warn;
+    case Level::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+// spdlog's own names ("warning", "critical") do not match LOG_LEVEL's words; print ours.
+class LevelFlag : public spdlog::custom_flag_formatter {
+ public:
+  explicit LevelFlag(bool upper) : upper_(upper) {}
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string_view name = "info";
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug: name = upper_ ? "DEBUG" : "debug"; break;
+      case spdlog::level::warn: name = upper_ ? "WARN " : "warn"; break;
+      case spdlog::level::err:
+      case spdlog::level::critical: name = upper_ ? "ERROR" : "error"; break;
+      default: name = upper_ ? "INFO " : "info"; break;
+    }
+    dest.append(name.data(), name.data() + name.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<LevelFlag>(upper_);
+  }
+
+ private:
+  bool upper_;
+};
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          static const char* hex = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+// Text values with spaces are quoted so `key=value` pairs stay machine-splittable.
+void append_text_value(std::string& out, std::string_view v) {
+  if (!v.empty() && v.find_first_of(" \"=") == std::string_view::npos) {
+    out += v;
+    return;
+  }
+  append_json_string(out, v);
+}
+
+std::string render(std::string_view message, Fields fields) {
+  std::string out;
+  if (state().format == Format::json) {
+    out += "\"msg\":";
+    append_json_string(out, message);
+    for (const auto& [k, v] : fields) {
+      out += ',';
+      append_json_string(out, k);
+      out += ':';
+      append_json_string(out, v);
+    }
+    return scrub(std::move(out));
+  }
+  out += message;
+  for (const auto& [k, v] : fields) {
+    out += ' ';
+    out += k;
+    out += '=';
+    append_text_value(out, v);
+  }
+  return scrub(std::move(out));
+}
+
+void write(Level level, std::string_view message, Fields fields) {
+  State& s = state();
+  if (!s.logger) init(Format::text, Level::info);
+  if (!s.logger->should_log(to_spdlog(level))) return;
+  s.logger->log(to_spdlog(level), "{}", render(message, fields));
+}
+
+void replace_all(std::string& text, std::string_view what, std::string_view with) {
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
+    text.replace(at, what.size(), with);
+}
+
+}  // namespace
+
+void init(Format format, Level level) {
+  State& s = state();
+  s.format = format;
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_st>(spdlog::color_mode::automatic);
+  s.logger = std::make_shared<spdlog::logger>("schemagate", std::move(sink));
+  bool json = format == Format::json;
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<LevelFlag>('*', !json);
+  formatter->set_pattern(json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%*",%v})"
+                              : "%Y-%m-%dT%H:%M:%S.%eZ %^%*%$ %v");
+  s.logger->set_formatter(std::move(formatter));
+  s.logger->set_level(to_spdlog(level));
+  // A container's log collector sees each line as soon as it is written.
+  s.logger->flush_on(spdlog::level::trace);
+}
+
+void add_secret(std::string_view secret) {
+  // Very short values would blank out ordinary words; they are still masked where they are handled.
+  if (secret.size() < 3) return;
+  for (const auto& known : state().secrets)
+    if (known == secret) return;
+  state().secrets.emplace_back(secret);
+}
+
+std::string scrub(std::string text) {
+  for (const auto& secret : state().secrets) replace_all(text, secret, "****");
+  return text;
+}
+
+void debug(std::string_view message, Fields fields) { write(Level::debug, message, fields); }
+void info(std::string_view message, Fields fields) { write(Level::info, message, fields); }
+void warn(std::string_view message, Fields fields) { write(Level::warn, message, fields); }
+void error(std::string_view message, Fields fields) { write(Level::error, message, fields); }
+
+}  // namespace schemagate::log

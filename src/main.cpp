@@ -1,0 +1,83 @@
+// argv -> cli -> one command -> exit code (SPEC §5). Errors are printed here, once.
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "commands/commands.h"
+#include "config/settings.h"
+#include "db/conninfo_text.h"
+#include "exec/signal_gate.h"
+#include "log/log.h"
+
+using namespace schemagate;
+
+namespace {
+
+int fail(const Error& error) {
+  log::error(error.message);
+  return exit_code(error);
+}
+
+// Secrets are registered with the log before anything can fail, so even an error about the
+// settings themselves cannot echo one.
+void register_secrets(const cli::Invocation& inv, const config::Env& env) {
+  auto add_from = [](std::string_view conninfo) {
+    for (const auto& p : db::passwords_in(conninfo)) log::add_secret(p);
+  };
+  if (auto url = env("DATABASE_URL")) add_from(*url);
+  if (auto pw = env("PGPASSWORD")) log::add_secret(*pw);
+  for (const auto& f : inv.setting_flags)
+    if (f.flag == "--database-url") add_from(f.value);
+}
+
+// Before the settings are known, a configuration error is still printed in the requested format.
+log::Format early_format(const cli::Invocation& inv, const config::Env& env) {
+  std::optional<std::string> format = env("LOG_FORMAT");
+  for (const auto& f : inv.setting_flags)
+    if (f.flag == "--log-format") format = f.value;
+  return format == "json" ? log::Format::json : log::Format::text;
+}
+
+int dispatch(const std::string& command, commands::Context& ctx) {
+  Status done = command == "wait"     ? commands::wait(ctx)
+                : command == "verify" ? commands::verify(ctx)
+                : command == "config" ? commands::config(ctx)
+                                      : commands::run(ctx);
+  return done ? 0 : fail(done.error());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    // First, so that a SIGTERM arriving during start-up is queued rather than lost (PID 1).
+    auto gate = exec::SignalGate::install();
+    if (!gate) return fail(gate.error());
+
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto inv = cli::parse(args);
+    if (!inv) return fail(inv.error());
+    if (inv->help) {
+      std::cout << cli::usage();
+      return 0;
+    }
+    if (inv->version) {
+      std::cout << "schemagate " << SCHEMAGATE_VERSION << '\n';
+      return 0;
+    }
+
+    const config::Env env = config::process_env();
+    register_secrets(*inv, env);
+    log::init(early_format(*inv, env), log::Level::info);
+    auto settings = config::load(inv->setting_flags, env);
+    if (!settings) return fail(settings.error());
+    log::init(settings->log_format, settings->log_level);
+
+    commands::Context ctx{*settings, inv->app, *gate};
+    return dispatch(inv->command, ctx);
+  } catch (const std::exception& e) {
+    log::error(std::string("internal error: ") + e.what());
+    return 70;
+  }
+}

@@ -1,0 +1,69 @@
+#include "wait/wait.h"
+
+#include <algorithm>
+#include <string>
+
+#include "log/log.h"
+
+namespace schemagate::wait {
+namespace {
+
+bool is_auth_failure(const Error& e) { return e.sqlstate == "28P01" || e.sqlstate == "28000"; }
+
+std::string seconds_since(std::chrono::steady_clock::time_point start) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ms.count()) / 1000.0);
+  return buf;
+}
+
+// One attempt: a session, then proof that it can answer and write.
+Result<db::Connection> attempt(const db::Target& target, const Policy& policy, const Interrupt& stop) {
+  auto deadline = Deadline::after(policy.attempt_timeout);
+  auto conn = db::Connection::open(target, deadline, stop);
+  if (!conn) return conn.error();
+  auto rows = conn->query("select pg_catalog.pg_is_in_recovery()", {}, stop, deadline);
+  if (!rows) return rows.error();
+  if (rows->size() == 1 && rows->at(0, 0) == "t")
+    return Error{ErrorKind::Unreachable, "the server is a read-only standby (in recovery)", 0, {}};
+  return conn;
+}
+
+}  // namespace
+
+Result<db::Connection> until_ready(const db::Target& target, const Policy& policy, const Interrupt& stop) {
+  const int attempts = std::max(1, policy.attempts);
+  const std::string db = target.display();
+  const auto start = std::chrono::steady_clock::now();
+  log::debug("waiting for the database",
+             {{"db", db}, {"attempts", std::to_string(attempts)},
+              {"interval_ms", std::to_string(policy.interval.count())}});
+  std::string last_reason;
+  for (int n = 1; n <= attempts; ++n) {
+    auto conn = attempt(target, policy, stop);
+    if (conn) {
+      log::info("database ready", {{"db", conn->describe()}, {"server", conn->server_version()},
+                                   {"attempts", std::to_string(n)}, {"waited", seconds_since(start)}});
+      return conn;
+    }
+    const Error& e = conn.error();
+    if (e.kind == ErrorKind::Interrupted) return e;
+    const std::string progress = "attempt " + std::to_string(n) + "/" + std::to_string(attempts);
+    if (is_auth_failure(e)) {
+      // Retrying a rejected password only delays the error and may lock the account.
+      return Error{ErrorKind::Unreachable, db + " refused the credentials (" + progress + ", not retried): " + e.message,
+                   0, e.sqlstate};
+    }
+    last_reason = e.message;
+    log::warn(progress + " failed: " + e.message, {{"db", db}});
+    if (n < attempts) {
+      if (int sig = stop.sleep_until(Deadline::after(policy.interval))) return interrupted(sig);
+    }
+  }
+  return Error{ErrorKind::Unreachable,
+               db + " not ready after " + std::to_string(attempts) + " attempts (" + seconds_since(start) +
+                   "): " + last_reason,
+               0, {}};
+}
+
+}  // namespace schemagate::wait
