@@ -17,20 +17,19 @@ struct Span {
   size_t end;
 };
 
-// Password spans in a URL. The user info runs to the last '@' before the query string, not to
-// the first '/': a password containing an unescaped '/' still counts as one.
+// Password spans in a URL, found the way libpq finds them: the user info ends at the first '@'
+// unless a '/' comes before it. URLs libpq would misread are refused by url_problem().
 std::vector<Span> url_password_spans(std::string_view url) {
   std::vector<Span> spans;
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return spans;
   size_t start = scheme_end + 3;
-  size_t query = url.find('?', start);
-  std::string_view before_query = url.substr(0, query);
-  size_t at = before_query.rfind('@');
-  if (at != std::string_view::npos && at > start) {
+  size_t stop = url.find_first_of("@/", start);
+  if (stop != std::string_view::npos && url[stop] == '@') {
     size_t colon = url.find(':', start);
-    if (colon != std::string_view::npos && colon < at && colon + 1 < at) spans.push_back({colon + 1, at});
+    if (colon != std::string_view::npos && colon < stop && colon + 1 < stop) spans.push_back({colon + 1, stop});
   }
+  size_t query = url.find('?', stop == std::string_view::npos ? start : stop);
   if (query == std::string_view::npos) return spans;
   size_t pos = query + 1;
   while (pos <= url.size()) {
@@ -94,6 +93,23 @@ std::string unquote(std::string_view v) {
 }
 
 }  // namespace
+
+std::string url_problem(std::string_view url) {
+  if (!is_url(url)) return {};
+  size_t start = url.find("://") + 3;
+  size_t slash = url.find('/', start);
+  std::string_view authority = url.substr(start, slash == std::string_view::npos ? slash : slash - start);
+  // libpq would take the text after the first '@' as the host and echo it in errors.
+  if (std::count(authority.begin(), authority.end(), '@') > 1)
+    return "more than one '@' before the host: percent-encode '@' in the user or password as %40";
+  if (slash != std::string_view::npos) {
+    std::string_view path = url.substr(slash, url.find('?', slash) - slash);
+    // libpq would take the text before the '/' as the host and the password's tail as the database.
+    if (path.find('@') != std::string_view::npos)
+      return "'@' after a '/': percent-encode '/' in the user or password as %2F";
+  }
+  return {};
+}
 
 bool is_url(std::string_view conninfo) {
   return conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");

@@ -16,6 +16,10 @@ std::vector<std::string> passwords_in(std::string_view conninfo);
 // The same string with each password replaced by "****", for `schemagate config`.
 std::string mask_passwords(std::string_view conninfo);
 
+// Empty when libpq will read the URL as written; otherwise why it would misread it (an unescaped
+// '@' or '/' in a password), in words that never repeat the URL.
+std::string url_problem(std::string_view url);
+
 bool is_url(std::string_view conninfo);
 std::string percent_decode(std::string_view text);
 

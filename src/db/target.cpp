@@ -35,6 +35,33 @@ std::string one_line(std::string text) {
   return text;
 }
 
+bool is_port_list(std::string_view ports) {
+  size_t start = 0;
+  for (;;) {
+    size_t comma = ports.find(',', start);
+    std::string_view one = ports.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    if (one.empty() || one.size() > 5 || one.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::stoi(std::string(one)) > 65535 || std::stoi(std::string(one)) == 0)
+      return false;
+    if (comma == std::string_view::npos) return true;
+    start = comma + 1;
+  }
+}
+
+std::string invalid_option(const PQconninfoOption* given) {
+  if (std::string port = value_of(given, "port"); !port.empty() && !is_port_list(port))
+    return "port \"" + port + "\" is not a port number";
+  static const std::vector<std::string> sslmodes = {"disable", "allow", "prefer",
+                                                    "require", "verify-ca", "verify-full"};
+  if (std::string mode = value_of(given, "sslmode");
+      !mode.empty() && std::find(sslmodes.begin(), sslmodes.end(), mode) == sslmodes.end())
+    return "sslmode \"" + mode + "\" is not one of disable, allow, prefer, require, verify-ca, verify-full";
+  if (std::string t = value_of(given, "connect_timeout");
+      !t.empty() && t.find_first_not_of("0123456789") != std::string::npos)
+    return "connect_timeout \"" + t + "\" is not a whole number of seconds";
+  return {};
+}
+
 }  // namespace
 
 std::string Target::display() const {
@@ -56,6 +83,8 @@ Result<Target> Target::parse(std::string_view conninfo) {
   t.secrets = passwords_in(conninfo);
   if (const char* pw = std::getenv("PGPASSWORD"); pw && *pw) t.secrets.emplace_back(pw);
 
+  if (std::string problem = url_problem(conninfo); !problem.empty())
+    return Error{ErrorKind::Config, "not a valid connection URL: " + problem, 0, {}};
   Options given;
   if (!conninfo.empty()) {
     char* err = nullptr;
@@ -79,6 +108,10 @@ Result<Target> Target::parse(std::string_view conninfo) {
   t.dbname = pick("dbname");
   if (t.dbname.empty()) t.dbname = t.user;
   if (std::string pw = value_of(given.get(), "password"); !pw.empty()) t.secrets.push_back(pw);
+  // libpq checks option values only when it connects, and a wait would then retry a typo until it
+  // runs out of attempts: check the common ones here so they fail as configuration errors.
+  if (std::string bad = invalid_option(given.get()); !bad.empty())
+    return Error{ErrorKind::Config, t.scrub(bad), 0, {}};
   return t;
 }
 
