@@ -1,0 +1,304 @@
+#include "migrate/files.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "migrate/split.h"
+#include "util/checksum.h"
+
+namespace schemagate::migrate {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error bad(std::string message) { return Error{ErrorKind::BadMigrations, std::move(message), 0, {}}; }
+
+std::string at_line(std::string_view path, int line) {
+  return std::string(path) + ":" + std::to_string(line);
+}
+
+int line_of(std::string_view text, size_t offset) {
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n'));
+}
+
+// Offset of the first byte that is not valid UTF-8 (or a NUL), or npos.
+size_t first_bad_byte(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == 0) return i;
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    unsigned cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+bool iequals_prefix(std::string_view text, std::string_view word) {
+  if (text.size() < word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[i])) != word[i]) return false;
+  return true;
+}
+
+// The statement's words, upper-cased, comments and blanks skipped: enough to recognise a command.
+std::vector<std::string> leading_words(std::string_view stmt, size_t count) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < stmt.size() && words.size() < count) {
+    char c = stmt[i];
+    if (c == '-' && i + 1 < stmt.size() && stmt[i + 1] == '-') {
+      while (i < stmt.size() && stmt[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < stmt.size() && stmt[i + 1] == '*') {
+      size_t end = stmt.find("*/", i + 2);
+      i = end == std::string_view::npos ? stmt.size() : end + 2;
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      std::string w;
+      while (i < stmt.size() && (std::isalnum(static_cast<unsigned char>(stmt[i])) || stmt[i] == '_'))
+        w += static_cast<char>(std::toupper(static_cast<unsigned char>(stmt[i++])));
+      words.push_back(std::move(w));
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else {
+      break;  // a quote, a parenthesis: past the command's keywords
+    }
+  }
+  return words;
+}
+
+bool needs_no_transaction(std::string_view stmt) {
+  auto w = leading_words(stmt, 5);
+  auto has = [&](std::string_view word) { return std::find(w.begin(), w.end(), word) != w.end(); };
+  if (w.empty()) return false;
+  if (w[0] == "VACUUM") return true;
+  if (w[0] == "ALTER" && w.size() > 1 && w[1] == "SYSTEM") return true;
+  if ((w[0] == "CREATE" || w[0] == "DROP") && w.size() > 1 && (w[1] == "DATABASE" || w[1] == "TABLESPACE"))
+    return true;
+  if ((w[0] == "CREATE" || w[0] == "DROP" || w[0] == "REINDEX") && has("CONCURRENTLY")) return true;
+  return false;
+}
+
+struct Marker {
+  bool is_up;
+  bool transactional;
+  size_t line_begin;  // offset of the marker line
+  size_t body_begin;  // offset just past it
+  int line;
+};
+
+// `-- migrate:up` / `-- migrate:down`, optionally followed by `transaction:false` (dbmate's syntax).
+Result<std::vector<Marker>> find_markers(std::string_view text, std::string_view path) {
+  std::vector<Marker> markers;
+  size_t pos = 0;
+  int line = 1;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    size_t next = eol == std::string_view::npos ? text.size() : eol + 1;
+    std::string_view l = text.substr(pos, next - pos);
+    while (!l.empty() && std::isspace(static_cast<unsigned char>(l.back()))) l.remove_suffix(1);
+    size_t k = 0;
+    while (k < l.size() && (l[k] == ' ' || l[k] == '\t')) ++k;
+    if (l.substr(k).starts_with("--")) {
+      std::string_view rest = l.substr(k + 2);
+      while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+      if (iequals_prefix(rest, "migrate:")) {
+        rest.remove_prefix(8);
+        Marker m{false, true, pos, next, line};
+        if (iequals_prefix(rest, "up")) {
+          m.is_up = true;
+          rest.remove_prefix(2);
+        } else if (iequals_prefix(rest, "down")) {
+          rest.remove_prefix(4);
+        } else {
+          return bad(at_line(path, line) + ": unknown marker; expected -- migrate:up or -- migrate:down");
+        }
+        std::istringstream options{std::string(rest)};
+        for (std::string opt; options >> opt;) {
+          std::string lower;
+          for (char c : opt) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          if (lower == "transaction:false") m.transactional = false;
+          else if (lower != "transaction:true")
+            return bad(at_line(path, line) + ": unknown marker option \"" + opt + "\"; expected transaction:false");
+        }
+        markers.push_back(m);
+      }
+    }
+    pos = next;
+    ++line;
+  }
+  return markers;
+}
+
+void decide_transaction(Section& s, bool marked_transactional) {
+  if (!marked_transactional) {
+    s.transactional = false;
+    s.why_not_transactional = "transaction:false";
+    return;
+  }
+  if (std::string stmt = first_non_transactional(s.sql); !stmt.empty()) {
+    s.transactional = false;
+    s.why_not_transactional = stmt;
+  }
+}
+
+struct NameParts {
+  std::string version;
+  std::string name;
+  std::string kind;  // "single", "up", "down"
+};
+
+Result<NameParts> split_name(std::string_view file, std::string_view path) {
+  NameParts p;
+  std::string_view stem = file.substr(0, file.size() - 4);  // without ".sql"
+  p.kind = "single";
+  if (stem.ends_with(".up")) {
+    p.kind = "up";
+    stem.remove_suffix(3);
+  } else if (stem.ends_with(".down")) {
+    p.kind = "down";
+    stem.remove_suffix(5);
+  }
+  size_t digits = 0;
+  while (digits < stem.size() && std::isdigit(static_cast<unsigned char>(stem[digits]))) ++digits;
+  if (digits == 0)
+    return bad(std::string(path) + ": the name must start with a version number (e.g. 20240101120000_create_users.sql)");
+  if (digits < stem.size() && stem[digits] != '_' && stem[digits] != '-')
+    return bad(std::string(path) + ": the version must be followed by _ or - and a name (e.g. 0003_add_users.sql)");
+  std::string_view v = stem.substr(0, digits);
+  while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);
+  p.version = std::string(v);
+  p.name = digits < stem.size() ? std::string(stem.substr(digits + 1)) : "";
+  return p;
+}
+
+}  // namespace
+
+bool version_less(std::string_view a, std::string_view b) {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
+std::string first_non_transactional(std::string_view sql) {
+  for (const Statement& s : split(sql)) {
+    if (!needs_no_transaction(s.text)) continue;
+    std::string_view t = without_leading_comments(s.text);
+    std::string first(t.substr(0, t.find('\n')));
+    if (first.size() > 80) first = first.substr(0, 77) + "...";
+    return first;
+  }
+  return {};
+}
+
+Result<Migration> parse_file(std::string_view file_name, std::string_view path, std::string text) {
+  auto parts = split_name(file_name, path);
+  if (!parts) return parts.error();
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);  // editors on Windows add a BOM
+  if (size_t at = first_bad_byte(text); at != std::string::npos)
+    return bad(at_line(path, line_of(text, at)) +
+               (text[at] == '\0' ? ": NUL byte in SQL" : ": not valid UTF-8"));
+
+  Migration m;
+  m.version = parts->version;
+  m.name = parts->name;
+  if (parts->kind != "single") {
+    Section& s = parts->kind == "up" ? m.up : m.down;
+    s.present = true;
+    s.path = std::string(path);
+    s.sql = std::move(text);
+    decide_transaction(s, true);
+    if (s.sql.empty() || is_blank(s.sql)) s.sql.clear();
+    if (parts->kind == "up") m.checksum = sha256_hex(m.up.sql);
+    return m;
+  }
+
+  auto markers = find_markers(text, path);
+  if (!markers) return markers.error();
+  const Marker* up = nullptr;
+  const Marker* down = nullptr;
+  for (const Marker& mk : *markers) {
+    const Marker*& slot = mk.is_up ? up : down;
+    if (slot)
+      return bad(at_line(path, mk.line) + ": second -- migrate:" + (mk.is_up ? "up" : "down") +
+                 " marker (the first is on line " + std::to_string(slot->line) + ")");
+    slot = &mk;
+  }
+  if (!up) return bad(at_line(path, 1) + ": no -- migrate:up marker; a migration file starts with -- migrate:up");
+  if (down && down->line < up->line)
+    return bad(at_line(path, down->line) + ": -- migrate:down comes before -- migrate:up (line " +
+               std::to_string(up->line) + ")");
+  if (!is_blank(std::string_view(text).substr(0, up->line_begin)))
+    return bad(at_line(path, 1) + ": SQL before the -- migrate:up marker (line " + std::to_string(up->line) + ")");
+
+  auto fill = [&](Section& s, const Marker& mk, size_t end) {
+    s.present = true;
+    s.path = std::string(path);
+    s.first_line = mk.line + 1;
+    s.sql = text.substr(mk.body_begin, end - mk.body_begin);
+    decide_transaction(s, mk.transactional);
+  };
+  fill(m.up, *up, down ? down->line_begin : text.size());
+  if (down) fill(m.down, *down, text.size());
+  m.checksum = sha256_hex(m.up.sql);
+  return m;
+}
+
+Result<std::vector<Migration>> read_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) return bad("migrations directory \"" + dir + "\": " + ec.message());
+  std::vector<fs::path> files;
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return bad("migrations directory \"" + dir + "\": " + ec.message());
+    if (it->path().extension() == ".sql") files.push_back(it->path());
+  }
+  if (ec) return bad("migrations directory \"" + dir + "\": " + ec.message());
+  std::sort(files.begin(), files.end());
+
+  std::map<std::string, Migration, decltype(&version_less)> by_version(&version_less);
+  std::map<std::string, bool> is_single;  // by version: from a file with markers
+  for (const fs::path& file : files) {
+    std::string path = file.string();
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    if (!in) return bad(path + ": cannot read");
+    auto m = parse_file(file.filename().string(), path, content.str());
+    if (!m) return m.error();
+    bool single = !file.stem().string().ends_with(".up") && !file.stem().string().ends_with(".down");
+    auto [slot, inserted] = by_version.try_emplace(m->version, *m);
+    if (inserted) {
+      is_single[m->version] = single;
+      continue;
+    }
+    // A version seen before: only the other half of an up/down pair may join it.
+    Migration& have = slot->second;
+    Section& theirs = m->up.present ? m->up : m->down;
+    Section& mine = m->up.present ? have.up : have.down;
+    if (single || is_single[m->version] || mine.present) {
+      const std::string& other = have.up.present ? have.up.path : have.down.path;
+      return bad(path + ": duplicate version " + m->version + " (also " + other + ")");
+    }
+    mine = theirs;
+    if (m->up.present) {
+      have.checksum = m->checksum;
+      have.name = m->name;
+    }
+  }
+  std::vector<Migration> out;
+  for (auto& [version, m] : by_version) {
+    if (!m.up.present) return bad(m.down.path + ": a .down.sql without its .up.sql (version " + version + ")");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace schemagate::migrate

@@ -1,0 +1,45 @@
+#pragma once
+// SPEC §3: the migrations directory, both layouts, parsed before anything runs.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace schemagate::migrate {
+
+// One direction of a migration: the SQL as written and where it starts in its file.
+struct Section {
+  bool present = false;
+  std::string path;     // the file it came from
+  std::string sql;
+  int first_line = 1;   // line of the file on which `sql` begins
+  bool transactional = true;
+  std::string why_not_transactional;  // "transaction:false", or the statement that needs it
+};
+
+struct Migration {
+  std::string version;  // the leading digits without leading zeros ("0" for zero): ordered numerically
+  std::string name;
+  Section up;
+  Section down;
+  std::string checksum;  // SHA-256 of up.sql
+};
+
+// Orders versions of any width numerically: "7" < "36004600" < "20240101120000".
+bool version_less(std::string_view a, std::string_view b);
+
+// Every migration in dir, in version order. Files that are not *.sql are ignored. Any problem is
+// ErrorKind::BadMigrations naming file:line: no up marker, two of a marker, SQL before the up
+// marker, a name without a leading version, a duplicate version, a .down.sql without its .up.sql,
+// invalid UTF-8 or a NUL byte. A leading UTF-8 BOM is dropped; CRLF line ends are fine.
+Result<std::vector<Migration>> read_dir(const std::string& dir);
+
+// Parses one file's text; exposed for unit tests. `kind` is "single", "up" or "down".
+Result<Migration> parse_file(std::string_view file_name, std::string_view path, std::string text);
+
+// Statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM,
+// ...): the first such statement of sql, or empty when there is none.
+std::string first_non_transactional(std::string_view sql);
+
+}  // namespace schemagate::migrate
