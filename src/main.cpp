@@ -41,7 +41,12 @@ log::Format early_format(const cli::Invocation& inv, const config::Env& env) {
 
 int dispatch(const std::string& command, commands::Context& ctx) {
   Status done = command == "wait"     ? commands::wait(ctx)
+                : command == "up"     ? commands::up(ctx)
+                : command == "down"   ? commands::down(ctx)
+                : command == "status" ? commands::status(ctx)
                 : command == "verify" ? commands::verify(ctx)
+                : command == "new"    ? commands::new_migration(ctx)
+                : command == "repair" ? commands::repair(ctx)
                 : command == "config" ? commands::config(ctx)
                                       : commands::run(ctx);
   return done ? 0 : fail(done.error());
@@ -74,7 +79,7 @@ int main(int argc, char** argv) {
     if (!settings) return fail(settings.error());
     log::init(settings->log_format, settings->log_level);
 
-    commands::Context ctx{*settings, inv->app, *gate};
+    commands::Context ctx{*settings, *inv, *gate};
     return dispatch(inv->command, ctx);
   } catch (const std::exception& e) {
     log::error(std::string("internal error: ") + e.what());

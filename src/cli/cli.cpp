@@ -2,11 +2,26 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <utility>
 
 namespace schemagate::cli {
 namespace {
 
-constexpr std::array<std::string_view, 4> kCommands = {"run", "wait", "verify", "config"};
+constexpr std::array<std::string_view, 9> kCommands = {"run",    "wait", "verify", "config", "up",
+                                                       "down",   "status", "new", "repair"};
+
+// Which command takes which of its own flags.
+bool takes(std::string_view command, std::string_view flag) {
+  if (flag == "--to" || flag == "--dry-run") return command == "up" || command == "down";
+  if (flag == "--steps") return command == "down";
+  if (flag == "--json") return command == "status";
+  return false;
+}
+
+bool is_command_flag(std::string_view flag) {
+  return flag == "--to" || flag == "--dry-run" || flag == "--steps" || flag == "--json";
+}
 
 Error usage_error(std::string message) {
   return Error{ErrorKind::Usage, std::move(message) + " (see schemagate --help)", 0, {}};
@@ -17,6 +32,8 @@ Error usage_error(std::string message) {
 Result<Invocation> parse(std::span<const std::string> args) {
   Invocation inv;
   bool command_seen = false;
+  // Checked once the command is known: flags may come before it.
+  std::vector<std::pair<std::string_view, std::optional<std::string>>> command_flags;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--") {
@@ -34,6 +51,18 @@ Result<Invocation> parse(std::span<const std::string> args) {
     if (arg.starts_with("-")) {
       size_t eq = arg.find('=');
       std::string_view name = arg.substr(0, eq);
+      if (is_command_flag(name)) {
+        command_flags.emplace_back(name, eq == std::string_view::npos ? std::optional<std::string>{}
+                                                                      : std::string(arg.substr(eq + 1)));
+        if (name == "--to" || name == "--steps") {
+          if (eq != std::string_view::npos) continue;
+          if (i + 1 >= args.size()) return usage_error(std::string(name) + " needs a value");
+          command_flags.back().second = args[++i];
+        } else if (eq != std::string_view::npos) {
+          return usage_error(std::string(name) + " takes no value");
+        }
+        continue;
+      }
       const config::FlagInfo* flag = config::find_flag(name);
       if (!flag) return usage_error("unknown flag " + std::string(name));
       config::FlagValue fv{std::string(name), {}};
@@ -49,6 +78,10 @@ Result<Invocation> parse(std::span<const std::string> args) {
       inv.setting_flags.push_back(std::move(fv));
       continue;
     }
+    if (command_seen && inv.command == "new" && inv.name.empty()) {
+      inv.name = std::string(arg);
+      continue;
+    }
     if (command_seen) return usage_error("unexpected argument \"" + std::string(arg) + "\"");
     if (std::find(kCommands.begin(), kCommands.end(), arg) == kCommands.end())
       return usage_error("unknown command \"" + std::string(arg) + "\"; to start an app, put it after --: schemagate -- " +
@@ -58,6 +91,27 @@ Result<Invocation> parse(std::span<const std::string> args) {
   }
   if (!inv.app.empty() && inv.command != "run")
     return usage_error("only run starts an app; \"" + inv.command + "\" takes nothing after --");
+  for (const auto& [flag, value] : command_flags) {
+    if (!takes(inv.command, flag))
+      return usage_error(std::string(flag) + " does not apply to \"" + inv.command + "\"");
+    if (flag == "--to") {
+      if (value->empty() || value->find_first_not_of("0123456789") != std::string::npos)
+        return usage_error("--to needs a version number, not \"" + *value + "\"");
+      inv.to = *value;
+      while (inv.to.size() > 1 && inv.to.front() == '0') inv.to.erase(0, 1);
+    } else if (flag == "--steps") {
+      if (value->empty() || value->size() > 6 || value->find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(*value) == 0)
+        return usage_error("--steps needs a positive whole number, not \"" + *value + "\"");
+      inv.steps = std::stoi(*value);
+    } else if (flag == "--dry-run") {
+      inv.dry_run = true;
+    } else if (flag == "--json") {
+      inv.json = true;
+    }
+  }
+  if (inv.steps && !inv.to.empty()) return usage_error("down takes --steps or --to, not both");
+  if (inv.command == "new" && inv.name.empty()) return usage_error("new needs a NAME: schemagate new add_users");
   return inv;
 }
 
@@ -65,9 +119,15 @@ std::string usage() {
   return R"(schemagate: gate an app's start on a ready, migrated, verified PostgreSQL database
 
 Usage:
-  schemagate [run] [flags] [-- app [args...]]   wait, verify, then exec the app (exit 0 with no app)
+  schemagate [run] [flags] [-- app [args...]]   wait, migrate, verify, then exec the app
   schemagate wait [flags]                       wait until the database is ready
+  schemagate up [--to V] [--dry-run]            apply pending migrations (up to V)
+  schemagate down [--steps N | --to V] [--dry-run]  roll back, newest first (default one)
+  schemagate status [--json]                    applied and pending migrations (exit 3: pending)
   schemagate verify [flags]                     check that the critical tables exist
+  schemagate new NAME                           create VERSION_NAME.sql with up/down sections
+  schemagate repair                             after a human has checked: store current
+                                                checksums, clear dirty marks, forget missing files
   schemagate config [flags]                     print every effective setting and its source
   schemagate --help | --version
 

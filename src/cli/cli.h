@@ -14,6 +14,12 @@ struct Invocation {
   std::string command = "run";
   std::vector<config::FlagValue> setting_flags;  // SPEC §4 flags, in order
   std::vector<std::string> app;                  // everything after `--`
+  // Command flags (SPEC §2).
+  std::string to;       // up, down: --to VERSION
+  int steps = 0;        // down: --steps N (0: not given)
+  bool dry_run = false; // up, down
+  bool json = false;    // status
+  std::string name;     // new NAME
   bool help = false;
   bool version = false;
 };

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli.h"
 #include "config/settings.h"
 #include "db/connection.h"
 #include "exec/signal_gate.h"
@@ -12,18 +13,28 @@ namespace schemagate::commands {
 
 struct Context {
   const config::Settings& settings;
-  std::vector<std::string> app;  // argv after `--`
+  const cli::Invocation& invocation;
   exec::SignalGate& gate;
 };
 
 Status run(Context& ctx);
 Status wait(Context& ctx);
+Status up(Context& ctx);
+Status down(Context& ctx);
+Status status(Context& ctx);
 Status verify(Context& ctx);
+Status new_migration(Context& ctx);
+Status repair(Context& ctx);
 Status config(Context& ctx);
 
 // Shared by the commands: the settings' database as a Target (Config error naming the setting's
 // source when libpq cannot parse it), and step 3 with the settings' policy.
 Result<db::Target> target_of(const config::Settings& settings);
 Result<db::Connection> wait_until_ready(const Context& ctx, const db::Target& target);
+
+// SPEC §1 steps 4-6 on an open session: the lock-free pending check, then lock, plan and apply
+// (or, in check-only mode, report pending; with --await, wait for another runner). `to` limits
+// the plan. `explicit_up` (the `up` command) applies whatever migrations.auto and --await say.
+Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& to = "", bool explicit_up = false);
 
 }  // namespace schemagate::commands

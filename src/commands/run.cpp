@@ -12,19 +12,20 @@ Status gate(Context& ctx, const db::Target& target) {
   const Interrupt& stop = ctx.gate.interrupt();
   auto conn = wait_until_ready(ctx, target);  // 3. wait
   if (!conn) return conn.error();
-  // 4-6. lock, plan, apply: the migration engine's steps belong here.
-  return verify::critical_tables(*conn, ctx.settings.critical_tables, stop);  // 7. verify
+  if (Status migrated = migrate_up(ctx, *conn); !migrated) return migrated.error();  // 4-6. lock, plan, apply
+  return verify::critical_tables(*conn, ctx.settings.critical_tables, stop);         // 7. verify
 }
 
 // 8. hand over, or report readiness when there is no app.
 Status start_app(Context& ctx, std::string_view status) {
   if (int sig = ctx.gate.interrupt().signal()) return interrupted(sig);
-  if (ctx.app.empty()) {
+  const auto& app = ctx.invocation.app;
+  if (app.empty()) {
     log::info("done; no app to start", {{"status", status}});
     return {};
   }
-  log::info("starting app", {{"app", ctx.app.front()}, {"status", status}});
-  return exec::hand_over(ctx.app, status, ctx.gate);
+  log::info("starting app", {{"app", app.front()}, {"status", status}});
+  return exec::hand_over(app, status, ctx.gate);
 }
 
 }  // namespace

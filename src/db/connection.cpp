@@ -4,8 +4,11 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <vector>
+
+#include "log/log.h"
 
 namespace schemagate::db {
 namespace {
@@ -78,6 +81,12 @@ std::string_view Rows::at(int row, int column) const {
           static_cast<size_t>(PQgetlength(res_.get(), row, column))};
 }
 
+int Rows::column(std::string_view name) const {
+  for (int c = 0; c < columns(); ++c)
+    if (name == PQfname(res_.get(), c)) return c;
+  return -1;
+}
+
 void Connection::Finish::operator()(pg_conn* c) const noexcept { PQfinish(c); }
 
 Result<Connection> Connection::open(const Target& target, Deadline deadline, const Interrupt& stop) {
@@ -112,6 +121,14 @@ Result<Connection> Connection::open(const Target& target, Deadline deadline, con
     state = PQconnectPoll(c.conn_.get());
   }
   PQsetErrorVerbosity(c.conn_.get(), PQERRORS_DEFAULT);
+  // libpq prints server notices to stderr by default; they belong in the log, scrubbed.
+  PQsetNoticeProcessor(
+      c.conn_.get(),
+      [](void*, const char* message) {
+        std::string text = one_line(message);
+        log::debug("server: " + text);
+      },
+      nullptr);
   // Non-blocking sends, so a large statement can be interrupted while it is being written.
   PQsetnonblocking(c.conn_.get(), 1);
   return c;
@@ -125,11 +142,12 @@ Error Connection::failure(std::string_view what) const {
   return Error{ErrorKind::Unreachable, std::move(message), 0, sqlstate_in(raw)};
 }
 
-Result<Rows> Connection::exec(std::string_view sql, const Interrupt& stop, Deadline deadline) {
+Result<Rows> Connection::exec(std::string_view sql, const Interrupt& stop, Deadline deadline,
+                              const OnRows& on_rows) {
   if (!conn_) return Error{ErrorKind::Unreachable, "connection is closed", 0, {}};
   std::string text(sql);
   if (!PQsendQuery(conn_.get(), text.c_str())) return failure("could not send");
-  return collect(stop, deadline);
+  return collect(stop, deadline, on_rows);
 }
 
 Result<Rows> Connection::query(std::string_view sql, std::span<const std::string> params,
@@ -145,7 +163,7 @@ Result<Rows> Connection::query(std::string_view sql, std::span<const std::string
   return collect(stop, deadline);
 }
 
-Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline) {
+Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const OnRows& on_rows) {
   pg_conn* c = conn_.get();
   std::optional<Error> first_error;
   Rows last;
@@ -170,10 +188,11 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline) {
           if (auto d = field(PG_DIAG_MESSAGE_DETAIL); !d.empty()) message += "; detail: " + d;
           if (auto h = field(PG_DIAG_MESSAGE_HINT); !h.empty()) message += "; hint: " + h;
           first_error = Error{ErrorKind::MigrationFailed, target_.scrub(one_line(message)), 0,
-                              field(PG_DIAG_SQLSTATE)};
+                              field(PG_DIAG_SQLSTATE), std::atoi(field(PG_DIAG_STATEMENT_POSITION).c_str())};
           if (PQstatus(c) == CONNECTION_BAD) first_error->kind = ErrorKind::Unreachable;
         }
       } else {
+        if (on_rows && st == PGRES_TUPLES_OK && !first_error) on_rows(rows);
         last = std::move(rows);
       }
       continue;
@@ -211,6 +230,8 @@ std::string Connection::describe() const {
   return std::string(PQuser(conn_.get())) + "@" + (host.empty() ? "[local]" : host) + ":" +
          PQport(conn_.get()) + "/" + PQdb(conn_.get());
 }
+
+int Connection::server_version_number() const { return conn_ ? PQserverVersion(conn_.get()) : 0; }
 
 std::string Connection::server_version() const {
   int v = conn_ ? PQserverVersion(conn_.get()) : 0;

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -21,6 +22,8 @@ class Rows {
   int columns() const;
   bool is_null(int row, int column) const;
   std::string_view at(int row, int column) const;
+  // The column with exactly this name, or -1.
+  int column(std::string_view name) const;
 
  private:
   friend class Connection;
@@ -41,8 +44,14 @@ class Connection {
   // application_name is always "schemagate" so other sessions can tell who holds a lock.
   static Result<Connection> open(const Target& target, Deadline deadline, const Interrupt& stop);
 
-  // One or more statements in the simple protocol; returns the last statement's rows.
-  Result<Rows> exec(std::string_view sql, const Interrupt& stop, Deadline deadline = Deadline::never());
+  // Called with the rows of every statement that returns some, as each arrives.
+  using OnRows = std::function<void(const Rows&)>;
+
+  // One or more statements in the simple protocol; returns the last statement's rows. The
+  // server runs them as one implicit transaction unless they contain their own BEGIN/COMMIT, and
+  // stops at the first error.
+  Result<Rows> exec(std::string_view sql, const Interrupt& stop, Deadline deadline = Deadline::never(),
+                    const OnRows& on_rows = nullptr);
   // One statement; parameters travel separately from the SQL, as text.
   Result<Rows> query(std::string_view sql, std::span<const std::string> params, const Interrupt& stop,
                      Deadline deadline = Deadline::never());
@@ -51,13 +60,14 @@ class Connection {
   std::string describe() const;
   // "15.18"
   std::string server_version() const;
+  int server_version_number() const;  // 150018
   void close();
 
  private:
   struct Finish {
     void operator()(pg_conn* c) const noexcept;
   };
-  Result<Rows> collect(const Interrupt& stop, Deadline deadline);
+  Result<Rows> collect(const Interrupt& stop, Deadline deadline, const OnRows& on_rows = nullptr);
   Error failure(std::string_view what) const;
 
   std::unique_ptr<pg_conn, Finish> conn_;

@@ -139,6 +139,13 @@ Result<std::vector<Marker>> find_markers(std::string_view text, std::string_view
   return markers;
 }
 
+bool is_transaction_control(std::string_view stmt, bool opening) {
+  auto w = leading_words(stmt, 2);
+  if (w.empty()) return false;
+  if (opening) return w[0] == "BEGIN" || (w[0] == "START" && w.size() > 1 && w[1] == "TRANSACTION");
+  return w[0] == "COMMIT" || w[0] == "END" || w[0] == "ROLLBACK" || w[0] == "ABORT";
+}
+
 void decide_transaction(Section& s, bool marked_transactional) {
   if (!marked_transactional) {
     s.transactional = false;
@@ -148,11 +155,30 @@ void decide_transaction(Section& s, bool marked_transactional) {
   if (std::string stmt = first_non_transactional(s.sql); !stmt.empty()) {
     s.transactional = false;
     s.why_not_transactional = stmt;
+    return;
   }
+  auto stmts = split(s.sql);
+  size_t opens = 0, closes = 0;
+  for (const Statement& st : stmts) {
+    opens += is_transaction_control(st.text, true);
+    closes += is_transaction_control(st.text, false);
+  }
+  if (opens == 0 && closes == 0) return;
+  if (opens == 1 && closes == 1 && is_transaction_control(stmts.front().text, true) &&
+      is_transaction_control(stmts.back().text, false) && leading_words(stmts.back().text, 1)[0] != "ROLLBACK") {
+    s.own_transaction = true;
+    s.commit_offset = stmts.back().offset;
+    return;
+  }
+  // Several transactions in one file: each is the file's own business, so the migration runs as
+  // written and stays marked dirty until it has finished.
+  s.transactional = false;
+  s.why_not_transactional = "BEGIN/COMMIT inside the migration";
 }
 
 struct NameParts {
   std::string version;
+  std::string version_text;
   std::string name;
   std::string kind;  // "single", "up", "down"
 };
@@ -175,6 +201,7 @@ Result<NameParts> split_name(std::string_view file, std::string_view path) {
   if (digits < stem.size() && stem[digits] != '_' && stem[digits] != '-')
     return bad(std::string(path) + ": the version must be followed by _ or - and a name (e.g. 0003_add_users.sql)");
   std::string_view v = stem.substr(0, digits);
+  p.version_text = std::string(v);
   while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);
   p.version = std::string(v);
   p.name = digits < stem.size() ? std::string(stem.substr(digits + 1)) : "";
@@ -208,6 +235,7 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
 
   Migration m;
   m.version = parts->version;
+  m.version_text = parts->version_text;
   m.name = parts->name;
   if (parts->kind != "single") {
     Section& s = parts->kind == "up" ? m.up : m.down;

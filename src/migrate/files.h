@@ -16,10 +16,15 @@ struct Section {
   int first_line = 1;   // line of the file on which `sql` begins
   bool transactional = true;
   std::string why_not_transactional;  // "transaction:false", or the statement that needs it
+  // The file opens its own transaction (BEGIN first, COMMIT last, as golang-migrate files do):
+  // the tracking row is inserted before that COMMIT, at byte offset commit_offset of sql.
+  bool own_transaction = false;
+  size_t commit_offset = 0;
 };
 
 struct Migration {
   std::string version;  // the leading digits without leading zeros ("0" for zero): ordered numerically
+  std::string version_text;  // the digits as the file name writes them, as the tracking table records them
   std::string name;
   Section up;
   Section down;

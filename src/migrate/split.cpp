@@ -33,6 +33,8 @@ class Scanner {
     return i_;
   }
 
+  bool ended_open() const { return open_; }
+
   std::vector<Statement> run() {
     while (i_ < s_.size()) {
       char c = s_[i_];
@@ -91,6 +93,7 @@ class Scanner {
         ++i_;
       }
     }
+    open_ = true;
   }
 
   // 'it''s', "a""b"; with backslashes, E'it\'s'.
@@ -109,6 +112,7 @@ class Scanner {
         ++i_;
       }
     }
+    open_ = true;
   }
 
   // Length of a "$tag$" opener at i_, or 0 when this '$' starts none ($1 is a parameter).
@@ -123,7 +127,8 @@ class Scanner {
   void skip_dollar_quote() {
     std::string_view tag = s_.substr(i_, dollar_tag_length());
     size_t close = s_.find(tag, i_ + tag.size());
-    i_ = close == std::string_view::npos ? s_.size() : close + tag.size();
+    open_ = close == std::string_view::npos;
+    i_ = open_ ? s_.size() : close + tag.size();
   }
 
   // Keywords matter only for SQL-standard routine bodies: CREATE FUNCTION ... BEGIN ATOMIC ...
@@ -157,12 +162,19 @@ class Scanner {
   bool routine_ = false;
   bool last_word_begin_ = false;
   int atomic_depth_ = 0;
+  bool open_ = false;
   std::vector<Statement> out_;
 };
 
 }  // namespace
 
 std::vector<Statement> split(std::string_view sql) { return Scanner(sql).run(); }
+
+bool is_complete(std::string_view sql) {
+  Scanner scan(sql);
+  scan.run();
+  return !scan.ended_open();
+}
 
 std::string_view without_leading_comments(std::string_view sql) {
   size_t i = 0;

@@ -17,6 +17,10 @@ struct Statement {
 // statement without a semicolon counts; pieces holding only blanks and comments are dropped.
 std::vector<Statement> split(std::string_view sql);
 
+// False when the text ends inside a quote, a dollar quote or a block comment: appending anything
+// to it would change its meaning.
+bool is_complete(std::string_view sql);
+
 // The text from its first token on: leading blanks and comments skipped.
 std::string_view without_leading_comments(std::string_view sql);
 // True when the text is only blanks and comments.

@@ -28,6 +28,7 @@ struct Error {
   std::string message;
   int signal = 0;          // set for Interrupted
   std::string sqlstate;    // set when the server refused something
+  int position = 0;        // the server's error position: 1-based, in characters of the query sent
 };
 
 // SPEC §5.

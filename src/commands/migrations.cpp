@@ -1,0 +1,152 @@
+// SPEC §1 steps 4-6, shared by `run` and `up`.
+#include <filesystem>
+
+#include "commands/commands.h"
+#include "commands/migrations.h"
+#include "log/log.h"
+#include "migrate/apply.h"
+#include "migrate/lock.h"
+#include "migrate/plan.h"
+
+namespace schemagate::commands {
+namespace {
+
+std::string seconds_since(std::chrono::steady_clock::time_point start) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ms.count()) / 1000.0);
+  return buf;
+}
+
+std::string versions(const std::vector<const migrate::Migration*>& list) {
+  std::string out;
+  for (size_t i = 0; i < list.size() && i < 10; ++i) out += (i ? ", " : "") + list[i]->version_text;
+  if (list.size() > 10) out += ", ... (" + std::to_string(list.size()) + " in all)";
+  return out;
+}
+
+// --await: read-only, until another runner has applied everything (SPEC §1 step 6).
+Status await_others(const Context& ctx, db::Connection& conn, const Migrations& m, Deadline deadline) {
+  const Interrupt& stop = ctx.gate.interrupt();
+  log::info("waiting for another runner to apply the pending migrations (MIGRATIONS_AWAIT)");
+  for (;;) {
+    auto history = migrate::read_history(conn, m.table, stop);
+    if (!history) return history.error();
+    auto plan = migrate::plan_up(m.files, *history);
+    if (!plan) return plan.error();
+    if (plan->pending.empty()) {
+      log::info("migrations applied by another runner");
+      return {};
+    }
+    if (deadline.expired())
+      return Error{ErrorKind::Timeout, "timed out waiting for another runner; still pending: " + versions(plan->pending), 0, {}};
+    if (int sig = stop.sleep_until(Deadline::after(std::chrono::milliseconds(500)).earlier(deadline)))
+      return interrupted(sig);
+  }
+}
+
+}  // namespace
+
+Result<Migrations> load_migrations(const config::Settings& s) {
+  Migrations m;
+  auto table = parse_table_name(s.migrations_table);
+  if (!table) return table.error();
+  m.table = *table;
+  m.dir = s.migrations_dir;
+  std::error_code ec;
+  bool defaulted = s.source_of("migrations.dir").kind == config::Source::Kind::Default;
+  if (defaulted && !std::filesystem::exists(m.dir, ec) && std::filesystem::is_directory("db/migrations", ec))
+    m.dir = "db/migrations";
+  if (defaulted && !std::filesystem::exists(m.dir, ec)) {
+    log::debug("no migrations directory (migrations/ or db/migrations/): nothing to apply");
+    return m;
+  }
+  auto files = migrate::read_dir(m.dir);
+  if (!files) {
+    Error e = files.error();
+    if (!defaulted && e.message.starts_with("migrations directory"))
+      e.message += " (" + s.source_of("migrations.dir").describe() + ")";
+    return e;
+  }
+  m.files = std::move(*files);
+  return m;
+}
+
+migrate::ApplyOptions apply_options(const config::Settings& s, Deadline deadline) {
+  migrate::ApplyOptions o;
+  o.lock_timeout = s.lock_timeout;
+  o.retry_attempts = s.retry_attempts;
+  o.retry_delay = s.retry_delay;
+  o.deadline = deadline;
+  return o;
+}
+
+Deadline migration_deadline(const config::Settings& s) {
+  return s.migration_timeout.count() ? Deadline::after(s.migration_timeout) : Deadline::never();
+}
+
+Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& to, bool explicit_up) {
+  const config::Settings& s = ctx.settings;
+  const Interrupt& stop = ctx.gate.interrupt();
+  const auto start = std::chrono::steady_clock::now();
+  auto m = load_migrations(s);
+  if (!m) return m.error();
+  if (m->files.empty()) return {};
+
+  // 4. Lock-free first look: on the common restart path this is the only query.
+  auto history = migrate::read_history(conn, m->table, stop);
+  if (!history) return history.error();
+  auto plan = migrate::plan_up(m->files, *history, to);
+  if (!plan) return plan.error();
+  if (plan->pending.empty() && plan->unrecorded.empty()) {
+    log::info("database is up to date", {{"applied", std::to_string(history->size())}});
+    return {};
+  }
+
+  Deadline deadline = migration_deadline(s);
+  if (s.await && !explicit_up && !plan->pending.empty()) return await_others(ctx, conn, *m, deadline);
+  if (!s.auto_migrate && !explicit_up) {
+    if (plan->pending.empty()) return {};
+    return Error{ErrorKind::Pending,
+                 std::to_string(plan->pending.size()) + " pending migration(s): " + versions(plan->pending) +
+                     "; migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")",
+                 0, {}};
+  }
+
+  if (Status locked = migrate::take_lock(conn, m->table, deadline, stop); !locked) return locked.error();
+  // 5. Under the lock, read again: another replica may have applied them meanwhile.
+  history = migrate::read_history(conn, m->table, stop);
+  if (!history) return history.error();
+  plan = migrate::plan_up(m->files, *history, to);
+  if (!plan) return plan.error();
+  if (Status ok = migrate::ensure_table(conn, m->table, stop); !ok) return ok.error();
+  if (!plan->unrecorded.empty()) {
+    if (Status ok = record_checksums(conn, m->table, plan->unrecorded, stop); !ok) return ok.error();
+    log::info("recorded checksums of migrations applied before schemagate",
+              {{"count", std::to_string(plan->unrecorded.size())}});
+  }
+  for (const auto* late : plan->out_of_order)
+    log::warn("applying " + late->up.path + " although a newer version is already applied");
+
+  // 6. Apply.
+  auto applied = migrate::apply(conn, m->table, plan->pending, apply_options(s, deadline), stop);
+  if (!applied) return applied.error();
+  if (Status released = migrate::release_lock(conn, m->table, stop); !released) return released.error();
+  log::info("migrations done", {{"applied", std::to_string(*applied)},
+                                {"skipped", std::to_string(history->size())},
+                                {"total", seconds_since(start)}});
+  return {};
+}
+
+Status record_checksums(db::Connection& conn, const TableName& table,
+                        const std::vector<const migrate::Migration*>& list, const Interrupt& stop) {
+  std::string sql;
+  for (const auto* m : list)
+    sql += "update " + migrate::qualified(table) + " set checksum = " + migrate::literal(m->checksum) +
+           ", name = " + migrate::literal(m->name) + " where version = " + migrate::literal(m->version_text) + ";\n";
+  auto done = conn.exec(sql, stop);
+  if (!done) return done.error();
+  return {};
+}
+
+}  // namespace schemagate::commands

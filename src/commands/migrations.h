@@ -1,0 +1,29 @@
+#pragma once
+// What the migration commands share: the files and the tracking table the settings point at.
+#include <string>
+#include <vector>
+
+#include "config/settings.h"
+#include "db/connection.h"
+#include "migrate/apply.h"
+#include "migrate/files.h"
+#include "util/table_name.h"
+
+namespace schemagate::commands {
+
+struct Migrations {
+  std::string dir;
+  TableName table;
+  std::vector<migrate::Migration> files;  // empty when the default directory does not exist
+};
+
+// migrations.dir (falling back to db/migrations/ when migrations/ is absent and the setting was
+// left at its default), parsed; a missing default directory means no migrations.
+Result<Migrations> load_migrations(const config::Settings& settings);
+migrate::ApplyOptions apply_options(const config::Settings& settings, Deadline deadline);
+Deadline migration_deadline(const config::Settings& settings);
+// Stores the files' checksums (and names) on rows that have none or, in repair, a stale one.
+Status record_checksums(db::Connection& conn, const TableName& table,
+                        const std::vector<const migrate::Migration*>& list, const Interrupt& stop);
+
+}  // namespace schemagate::commands

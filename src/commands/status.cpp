@@ -1,0 +1,75 @@
+#include <iostream>
+#include <map>
+
+#include "commands/commands.h"
+#include "commands/migrations.h"
+#include "migrate/plan.h"
+
+namespace schemagate::commands {
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+// `schemagate status [--json]`: applied (when, how long) and pending. Exit 3 when anything is
+// pending, 65 when the history does not match the files.
+Status status(Context& ctx) {
+  const Interrupt& stop = ctx.gate.interrupt();
+  auto target = target_of(ctx.settings);
+  if (!target) return target.error();
+  auto conn = wait_until_ready(ctx, *target);
+  if (!conn) return conn.error();
+  auto m = load_migrations(ctx.settings);
+  if (!m) return m.error();
+  auto history = migrate::read_history(*conn, m->table, stop);
+  if (!history) return history.error();
+  auto plan = migrate::plan_up(m->files, *history);
+  std::map<std::string, const migrate::Migration*> files;
+  for (const auto& f : m->files) files[f.version] = &f;
+
+  const std::vector<const migrate::Migration*> none;
+  const auto& pending = plan ? plan->pending : none;
+  if (ctx.invocation.json) {
+    std::cout << "{\"applied\":[";
+    for (size_t i = 0; i < history->size(); ++i) {
+      const auto& r = (*history)[i];
+      std::cout << (i ? "," : "") << "{\"version\":" << json_string(r.version_text) << ",\"name\":" << json_string(r.name)
+                << ",\"applied_at\":" << json_string(r.applied_at)
+                << ",\"duration_ms\":" << (r.duration_ms.empty() ? "null" : r.duration_ms)
+                << ",\"dirty\":" << (r.is_dirty ? "true" : "false") << "}";
+    }
+    std::cout << "],\"pending\":[";
+    for (size_t i = 0; i < pending.size(); ++i)
+      std::cout << (i ? "," : "") << "{\"version\":" << json_string(pending[i]->version_text)
+                << ",\"name\":" << json_string(pending[i]->name) << ",\"path\":" << json_string(pending[i]->up.path) << "}";
+    std::cout << "],\"problem\":" << (plan ? "null" : json_string(plan.error().message)) << "}\n";
+  } else {
+    for (const auto& r : *history)
+      std::cout << "applied  " << r.version_text << "  " << r.name << "  " << r.applied_at
+                << (r.duration_ms.empty() ? "" : "  " + r.duration_ms + " ms") << (r.is_dirty ? "  DIRTY" : "")
+                << '\n';
+    for (const auto* p : pending) std::cout << "pending  " << p->version_text << "  " << p->name << "  " << p->up.path << '\n';
+    std::cout << history->size() << " applied, " << pending.size() << " pending\n";
+  }
+  std::cout.flush();
+  if (!plan) return plan.error();
+  if (!pending.empty())
+    return Error{ErrorKind::Pending, std::to_string(pending.size()) + " pending migration(s)", 0, {}};
+  return {};
+}
+
+}  // namespace schemagate::commands

@@ -1,0 +1,293 @@
+#include "migrate/apply.h"
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "log/log.h"
+#include "migrate/history.h"
+#include "migrate/split.h"
+
+namespace schemagate::migrate {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Enough to send a thousand ordinary migrations at once without building an unbounded string.
+constexpr size_t kBatchBytes = 16 << 20;
+
+bool is_retryable(const Error& e) {
+  return e.sqlstate == "55P03" || e.sqlstate == "40P01" || e.sqlstate == "40001";
+}
+
+bool is_utf8_lead(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+
+std::string seconds(milliseconds ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ms.count()) / 1000.0);
+  return buf;
+}
+
+std::string label(const Migration& m) { return m.version_text + (m.name.empty() ? "" : " " + m.name); }
+
+constexpr const char* kElapsedMs = "(extract(epoch from clock_timestamp() - now()) * 1000)::bigint";
+
+enum class Direction { up, down };
+
+// The tracking row, inserted inside the migration's own transaction. RETURNING lets the log name
+// each migration as the server finishes it.
+std::string record_sql(const std::string& table, const Migration& m, bool dirty) {
+  return "insert into " + table + " (version, name, checksum, applied_at, duration_ms, dirty) values (" +
+         literal(m.version_text) + ", " + literal(m.name) + ", " + literal(m.checksum) +
+         ", now(), " + kElapsedMs + ", " + (dirty ? "true" : "false") +
+         ") on conflict (version) do update set name = excluded.name, checksum = excluded.checksum,"
+         " applied_at = excluded.applied_at, duration_ms = excluded.duration_ms, dirty = excluded.dirty"
+         " returning version as schemagate_version, duration_ms";
+}
+
+// Removes the tracking row in the down section's transaction; RETURNING as record_sql does.
+std::string forget_sql(const std::string& table, const Migration& m) {
+  return "delete from " + table + " where version = " + literal(m.version_text) +
+         " returning version as schemagate_version, " + kElapsedMs + " as duration_ms";
+}
+
+// Where one migration's SQL sits inside a batch.
+struct Piece {
+  const Migration* migration;
+  size_t sql_begin;
+};
+
+struct Batch {
+  std::string text;
+  std::vector<Piece> pieces;
+};
+
+// A transactional migration's text within a batch: its SQL as written, in a transaction with the
+// change to its tracking row. A file that brings its own BEGIN/COMMIT gets that change just before
+// its COMMIT.
+void append(Batch& batch, const Section& section, const Migration& m, const std::string& tracking, bool durable) {
+  std::string record = (durable ? "set local synchronous_commit = on;\n" : "") + tracking;
+  if (!section.own_transaction) batch.text += "begin;\n";
+  batch.pieces.push_back({&m, batch.text.size()});
+  if (section.own_transaction) {
+    batch.text.append(section.sql, 0, section.commit_offset);
+    batch.text += "\n;\n" + record + ";\n";
+    batch.text.append(section.sql, section.commit_offset);
+    batch.text += "\n;\n";
+  } else {
+    // The newline ends a last line comment; the semicolon a last statement written without one.
+    batch.text += section.sql + "\n;\n" + record + ";\ncommit;\n";
+  }
+}
+
+Error located(Error e, const Section& section, size_t byte_offset) {
+  e.message = locate(section, byte_offset) + ": " + e.message;
+  return e;
+}
+
+Error unlocated(Error e, const Section& section) {
+  e.message = section.path + ": " + e.message;
+  return e;
+}
+
+class Applier {
+ public:
+  Applier(db::Connection& conn, const TableName& table, Direction direction, const ApplyOptions& options,
+          const Interrupt& stop)
+      : conn_(conn), table_(qualified(table)), direction_(direction), options_(options), stop_(stop) {}
+
+  Result<int> run(std::span<const Migration* const> pending) {
+    if (Status ok = set_up_session(); !ok) return ok.error();
+    size_t next = 0;
+    int retries_left = options_.retry_attempts;
+    while (next < pending.size()) {
+      const Migration& m = *pending[next];
+      Status ran;
+      size_t done = 0;
+      if (!section(m).transactional) {
+        ran = run_outside_transaction(m);
+        done = ran ? 1 : 0;
+      } else {
+        auto batch = build_batch(pending.subspan(next));
+        auto result = run_batch(batch, done);
+        ran = result;
+      }
+      next += done;
+      applied_ += static_cast<int>(done);
+      if (ran) {
+        retries_left = options_.retry_attempts;
+        continue;
+      }
+      const Error& e = ran.error();
+      if (!is_retryable(e) || retries_left == 0) return e;
+      --retries_left;
+      milliseconds pause = options_.retry_delay + milliseconds(jitter_() % (options_.retry_delay.count() / 4 + 1));
+      log::warn(e.message + "; retrying in " + seconds(pause) + " (" +
+                std::to_string(options_.retry_attempts - retries_left) + "/" +
+                std::to_string(options_.retry_attempts) + ")");
+      if (int sig = stop_.sleep_until(Deadline::after(pause).earlier(options_.deadline))) return interrupted(sig);
+      if (options_.deadline.expired()) return out_of_time(*pending[next]);
+    }
+    return applied_;
+  }
+
+ private:
+  const Section& section(const Migration& m) const { return direction_ == Direction::up ? m.up : m.down; }
+  std::string tracking(const Migration& m) const {
+    return direction_ == Direction::up ? record_sql(table_, m, false) : forget_sql(table_, m);
+  }
+  std::string_view verb() const { return direction_ == Direction::up ? "applied " : "rolled back "; }
+
+  Status set_up_session() {
+    std::string setup = "set lock_timeout = " + std::to_string(options_.lock_timeout.count()) +
+                        ";\nset standard_conforming_strings = on;\nset synchronous_commit = off;\n";
+    // PostgreSQL 14+: the server notices a vanished client within a second and ends its
+    // statement, so a killed runner's migration and lock do not outlive it.
+    if (conn_.server_version_number() >= 140000) setup += "set client_connection_check_interval = 1000;\n";
+    auto done = conn_.exec(setup, stop_);
+    if (!done) return done.error();
+    return {};
+  }
+
+  // The longest run of transactional migrations from the front of pending that can travel together.
+  Batch build_batch(std::span<const Migration* const> pending) {
+    size_t count = 0, bytes = 0;
+    for (const Migration* m : pending) {
+      const Section& s = section(*m);
+      if (!s.transactional) break;
+      // A migration that ends inside a quote or comment would swallow what follows it: alone, it
+      // fails with the server's own message.
+      bool alone = !is_complete(s.sql);
+      if (count > 0 && (alone || bytes + s.sql.size() > kBatchBytes)) break;
+      ++count;
+      bytes += s.sql.size();
+      if (alone) break;
+    }
+    Batch batch;
+    for (size_t i = 0; i < count; ++i)
+      append(batch, section(*pending[i]), *pending[i], tracking(*pending[i]), i + 1 == count);
+    return batch;
+  }
+
+  Status run_batch(const Batch& batch, size_t& done) {
+    auto on_rows = [&](const db::Rows& rows) {
+      int version = rows.column("schemagate_version");
+      if (version < 0 || rows.size() != 1) return;
+      const Migration& m = *batch.pieces[done].migration;
+      log::info(std::string(verb()) + label(m), {{"version", m.version_text}, {"name", m.name},
+                                                 {"duration_ms", std::string(rows.at(0, 1))}});
+      ++done;
+    };
+    auto ran = conn_.exec(batch.text, stop_, options_.deadline, on_rows);
+    if (ran) {
+      done = batch.pieces.size();
+      return {};
+    }
+    Error e = ran.error();
+    // The RETURNING row comes before COMMIT: a failure at COMMIT (a deferred constraint) belongs
+    // to the migration already counted.
+    if (done > 0 && e.position == 0 && e.sqlstate.starts_with("23")) --done;
+    if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
+    (void)conn_.exec("rollback", Interrupt{});
+    const Migration& failed = *batch.pieces[std::min(done, batch.pieces.size() - 1)].migration;
+    if (e.kind == ErrorKind::Timeout) return out_of_time(failed);
+    e.message = "migration " + label(failed) + " failed: " + e.message;
+    if (e.position > 0) {
+      size_t at = byte_offset_of(batch.text, e.position);
+      for (auto it = batch.pieces.rbegin(); it != batch.pieces.rend(); ++it) {
+        const Section& s = section(*it->migration);
+        if (at >= it->sql_begin && at < it->sql_begin + s.sql.size()) {
+          e.position = 0;
+          return located(std::move(e), s, at - it->sql_begin);
+        }
+      }
+    }
+    return unlocated(std::move(e), section(failed));
+  }
+
+  Status run_outside_transaction(const Migration& m) {
+    const Section& sec = section(m);
+    log::info("running " + label(m) + (direction_ == Direction::up ? "" : " (down)") + " outside a transaction (" +
+              sec.why_not_transactional + "); it stays marked dirty until it finishes");
+    auto started = std::chrono::steady_clock::now();
+    std::string mark_sql = direction_ == Direction::up
+                               ? record_sql(table_, m, true)
+                               : "update " + table_ + " set dirty = true where version = " + literal(m.version_text);
+    auto mark = conn_.exec("begin;\nset local synchronous_commit = on;\n" + mark_sql + ";\ncommit;", stop_,
+                           options_.deadline);
+    if (!mark) return mark.error();
+    for (const Statement& s : split(sec.sql)) {
+      auto ran = conn_.exec(s.text, stop_, options_.deadline);
+      if (ran) continue;
+      Error e = ran.error();
+      if (e.kind == ErrorKind::Timeout) return out_of_time(m);
+      if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
+      e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
+                  ". Check the database, finish or undo the migration by hand, then run `schemagate repair`";
+      // A statement failing outside a transaction is not retried: part of the file has run.
+      e.sqlstate.clear();
+      size_t at = s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position) : 0);
+      e.position = 0;
+      return located(std::move(e), sec, at);
+    }
+    auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+    std::string done_sql = direction_ == Direction::up
+                               ? "update " + table_ + " set dirty = false, duration_ms = " + std::to_string(ms.count()) +
+                                     " where version = " + literal(m.version_text)
+                               : "delete from " + table_ + " where version = " + literal(m.version_text);
+    auto clear = conn_.exec("begin;\nset local synchronous_commit = on;\n" + done_sql + ";\ncommit;", stop_,
+                            options_.deadline);
+    if (!clear) return clear.error();
+    log::info(std::string(verb()) + label(m), {{"version", m.version_text}, {"name", m.name},
+                                               {"duration_ms", std::to_string(ms.count())}});
+    return {};
+  }
+
+  Error out_of_time(const Migration& m) {
+    return Error{ErrorKind::Timeout,
+                 "out of time (migrations.timeout) while " + std::string(direction_ == Direction::up ? "applying " : "rolling back ") + label(m) +
+                     ": its statement was cancelled and rolled back",
+                 0, {}};
+  }
+
+  db::Connection& conn_;
+  std::string table_;
+  Direction direction_;
+  const ApplyOptions& options_;
+  const Interrupt& stop_;
+  int applied_ = 0;
+  std::mt19937 jitter_{std::random_device{}()};
+};
+
+}  // namespace
+
+size_t byte_offset_of(std::string_view text, int char_position) {
+  int seen = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!is_utf8_lead(text[i])) continue;
+    if (++seen == char_position) return i;
+  }
+  return text.size();
+}
+
+std::string locate(const Section& section, size_t byte_offset) {
+  std::string_view sql = std::string_view(section.sql).substr(0, std::min(byte_offset, section.sql.size()));
+  int line = section.first_line + static_cast<int>(std::count(sql.begin(), sql.end(), '\n'));
+  size_t line_start = sql.rfind('\n');
+  line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+  int column = 1 + static_cast<int>(std::count_if(sql.begin() + static_cast<long>(line_start), sql.end(), is_utf8_lead));
+  return section.path + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+Result<int> apply(db::Connection& conn, const TableName& table, std::span<const Migration* const> pending,
+                  const ApplyOptions& options, const Interrupt& stop) {
+  return Applier(conn, table, Direction::up, options, stop).run(pending);
+}
+
+Result<int> revert(db::Connection& conn, const TableName& table, std::span<const Migration* const> applied,
+                   const ApplyOptions& options, const Interrupt& stop) {
+  return Applier(conn, table, Direction::down, options, stop).run(applied);
+}
+
+}  // namespace schemagate::migrate

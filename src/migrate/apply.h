@@ -1,0 +1,49 @@
+#pragma once
+#include <chrono>
+#include <span>
+
+#include "db/connection.h"
+#include "migrate/files.h"
+#include "util/deadline.h"
+#include "util/interrupt.h"
+#include "util/result.h"
+#include "util/table_name.h"
+
+namespace schemagate::migrate {
+
+struct ApplyOptions {
+  std::chrono::milliseconds lock_timeout{5000};  // per statement (SPEC §4 migrations.lock_timeout)
+  int retry_attempts = 3;                        // for lock timeouts, deadlocks, serialization failures
+  std::chrono::milliseconds retry_delay{5000};
+  Deadline deadline = Deadline::never();         // the whole step (MIGRATION_TIMEOUT_SECONDS)
+};
+
+// SPEC §1 step 6: applies `pending` in order and logs one line per migration.
+//
+// How a run is grouped: each transactional migration commits together with its tracking row, or
+// not at all. Consecutive transactional migrations travel to the server in one round trip, each in
+// its own transaction, committed asynchronously except the last of the batch, whose synchronous
+// commit makes the whole batch durable with one WAL flush. When a migration fails, the ones before
+// it stay applied and recorded; it and the ones after it leave no trace. A non-transactional
+// migration (transaction:false, CREATE INDEX CONCURRENTLY, ...) runs statement by statement and
+// is recorded dirty until its last statement succeeds.
+//
+// Errors: MigrationFailed (1) as "file:line:col: SQLSTATE: message; detail; hint", Timeout (75),
+// Interrupted, Unreachable. After an error the session may hold an aborted transaction: close it.
+// Returns the number of migrations applied.
+// REQUIRES: the advisory lock is held and the tracking table exists.
+Result<int> apply(db::Connection& conn, const TableName& table, std::span<const Migration* const> pending,
+                  const ApplyOptions& options, const Interrupt& stop);
+
+// The reverse of apply: runs each migration's down section, newest first as given, removing its
+// tracking row in the same transaction. Same grouping, errors and requirements as apply.
+Result<int> revert(db::Connection& conn, const TableName& table, std::span<const Migration* const> applied,
+                   const ApplyOptions& options, const Interrupt& stop);
+
+// "path:line:col" for a byte offset into a section's SQL; columns count characters, as the
+// server's error positions do. Exposed for unit tests.
+std::string locate(const Section& section, size_t byte_offset);
+// The byte offset of a 1-based character position in text (the server counts characters).
+size_t byte_offset_of(std::string_view text, int char_position);
+
+}  // namespace schemagate::migrate

@@ -1,0 +1,93 @@
+#include "migrate/history.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "migrate/files.h"
+
+namespace schemagate::migrate {
+namespace {
+
+std::string quote_ident(const std::string& part, bool quoted) {
+  std::string name = part;
+  if (!quoted)
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string without_leading_zeros(std::string_view v) {
+  while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);
+  return std::string(v);
+}
+
+}  // namespace
+
+std::string qualified(const TableName& table) {
+  std::string out;
+  if (!table.schema.empty()) out = quote_ident(table.schema, table.schema_quoted) + ".";
+  return out + quote_ident(table.name, table.name_quoted);
+}
+
+std::string literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableName& table,
+                                             const Interrupt& stop) {
+  // SELECT * so that the same query reads our table and one adopted from another tool.
+  auto rows = conn.exec("select * from " + qualified(table), stop);
+  if (!rows) {
+    if (rows.error().sqlstate == "42P01") return std::vector<AppliedRow>{};
+    Error e = rows.error();
+    e.message = "reading " + qualified(table) + ": " + e.message;
+    return e;
+  }
+  int version = rows->column("version");
+  if (version < 0)
+    return Error{ErrorKind::BadMigrations, qualified(table) + " has no version column: it is not a migrations table", 0, {}};
+  int name = rows->column("name"), checksum = rows->column("checksum"), dirty = rows->column("dirty"),
+      applied_at = rows->column("applied_at"), duration = rows->column("duration_ms");
+  auto text = [&](int r, int c) { return c < 0 || rows->is_null(r, c) ? std::string() : std::string(rows->at(r, c)); };
+  std::vector<AppliedRow> out;
+  for (int r = 0; r < rows->size(); ++r) {
+    AppliedRow row;
+    row.version_text = text(r, version);
+    row.version = without_leading_zeros(row.version_text);
+    row.name = text(r, name);
+    row.checksum = text(r, checksum);
+    row.is_dirty = text(r, dirty) == "t";
+    row.applied_at = text(r, applied_at);
+    row.duration_ms = text(r, duration);
+    out.push_back(std::move(row));
+  }
+  std::sort(out.begin(), out.end(), [](const AppliedRow& a, const AppliedRow& b) { return version_less(a.version, b.version); });
+  return out;
+}
+
+Status ensure_table(db::Connection& conn, const TableName& table, const Interrupt& stop) {
+  const std::string t = qualified(table);
+  // ADD COLUMN IF NOT EXISTS adopts a dbmate table (version only) in place; on our own table it
+  // changes nothing.
+  auto done = conn.exec(
+      "create table if not exists " + t +
+          " (version text primary key);\n"
+          "alter table " + t +
+          " add column if not exists name text not null default '',"
+          " add column if not exists checksum text,"
+          " add column if not exists applied_at timestamptz not null default now(),"
+          " add column if not exists duration_ms bigint,"
+          " add column if not exists dirty boolean not null default false",
+      stop);
+  if (!done) {
+    Error e = done.error();
+    e.message = "creating " + t + ": " + e.message;
+    return e;
+  }
+  return {};
+}
+
+}  // namespace schemagate::migrate

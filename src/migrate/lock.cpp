@@ -1,0 +1,88 @@
+#include "migrate/lock.h"
+
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <random>
+#include <string>
+
+#include "log/log.h"
+
+namespace schemagate::migrate {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The key: a 64-bit hash of "schemagate:<database>:<schema>.<table>", the schema resolved by the
+// server when the name is unqualified.
+constexpr const char* kKey =
+    "hashtextextended('schemagate:' || current_database() || ':' || coalesce(nullif($1, ''), current_schema())"
+    " || '.' || $2, 0)";
+
+std::string folded(const std::string& part, bool quoted) {
+  if (quoted) return part;
+  std::string out;
+  for (char c : part) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::array<std::string, 2> key_params(const TableName& t) {
+  return {folded(t.schema, t.schema_quoted), folded(t.name, t.name_quoted)};
+}
+
+// "pid 4711 (schemagate, connected 2026-11-21T10:00:00Z)", or empty when nobody holds it.
+std::string holder(db::Connection& conn, const TableName& table, const Interrupt& stop) {
+  auto params = key_params(table);
+  auto rows = conn.query(
+      std::string("select a.pid, coalesce(a.application_name, ''),"
+                  " coalesce(to_char(a.backend_start at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?')"
+                  " from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.pid = l.pid,"
+                  " (select ") + kKey + " as k) key"
+                  " where l.locktype = 'advisory' and l.granted and l.objsubid = 1"
+                  " and l.database = (select oid from pg_catalog.pg_database where datname = current_database())"
+                  " and l.classid::bigint = (key.k >> 32) & 4294967295 and l.objid::bigint = key.k & 4294967295",
+      params, stop);
+  if (!rows || rows->size() == 0) return {};
+  std::string app(rows->at(0, 1));
+  return "pid " + std::string(rows->at(0, 0)) + " (" + (app.empty() ? "no application_name" : app) +
+         ", connected " + std::string(rows->at(0, 2)) + ")";
+}
+
+}  // namespace
+
+Status take_lock(db::Connection& conn, const TableName& table, Deadline deadline, const Interrupt& stop) {
+  auto params = key_params(table);
+  const std::string try_lock = std::string("select pg_catalog.pg_try_advisory_lock(") + kKey + ")";
+  std::mt19937 jitter(std::random_device{}());
+  auto start = std::chrono::steady_clock::now();
+  auto next_report = start;
+  for (;;) {
+    auto got = conn.query(try_lock, params, stop, deadline);
+    if (!got) return got.error();
+    if (got->size() == 1 && got->at(0, 0) == "t") {
+      if (next_report != start) log::info("migration lock taken");
+      return {};
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_report) {
+      std::string who = holder(conn, table, stop);
+      log::info("waiting for the migration lock" + (who.empty() ? std::string() : ", held by " + who));
+      next_report = now + 10s;
+    }
+    if (deadline.expired())
+      return Error{ErrorKind::Timeout, "timed out waiting for the migration lock (held by " +
+                                           holder(conn, table, stop) + ")", 0, {}};
+    // 100-300 ms: replicas that started together do not poll in step.
+    auto pause = std::chrono::milliseconds(100 + static_cast<int>(jitter() % 200));
+    if (int sig = stop.sleep_until(Deadline::after(pause).earlier(deadline))) return interrupted(sig);
+  }
+}
+
+Status release_lock(db::Connection& conn, const TableName& table, const Interrupt& stop) {
+  auto params = key_params(table);
+  auto done = conn.query(std::string("select pg_catalog.pg_advisory_unlock(") + kKey + ")", params, stop);
+  if (!done) return done.error();
+  return {};
+}
+
+}  // namespace schemagate::migrate

@@ -1,0 +1,53 @@
+#include "migrate/plan.h"
+
+#include <map>
+
+namespace schemagate::migrate {
+
+Result<Plan> plan_up(const std::vector<Migration>& files, const std::vector<AppliedRow>& applied,
+                     const std::string& to) {
+  std::map<std::string, const Migration*> by_version;
+  for (const Migration& m : files) by_version[m.version] = &m;
+
+  Plan plan;
+  std::vector<std::string> problems;
+  std::map<std::string, bool> done;
+  std::string newest;
+  for (const AppliedRow& row : applied) {
+    done[row.version] = true;
+    if (newest.empty() || version_less(newest, row.version)) newest = row.version;
+    auto it = by_version.find(row.version);
+    if (row.is_dirty) {
+      problems.push_back("version " + row.version_text + (it != by_version.end() ? " (" + it->second->up.path + ")" : "") +
+                         " is marked dirty: a run stopped part-way through it");
+      continue;
+    }
+    if (it == by_version.end()) {
+      problems.push_back("version " + row.version_text + (row.name.empty() ? "" : " (" + row.name + ")") +
+                         " is applied but no migration file has it");
+      continue;
+    }
+    if (row.checksum.empty()) {
+      plan.unrecorded.push_back(it->second);
+    } else if (row.checksum != it->second->checksum) {
+      problems.push_back(it->second->up.path + ": checksum differs from the applied version");
+    }
+  }
+  if (!problems.empty()) {
+    std::string message;
+    for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+    return Error{ErrorKind::BadMigrations,
+                 message + ". Nothing was applied. Once a person has checked the database and the files, "
+                           "`schemagate repair` records the files as they are now",
+                 0, {}};
+  }
+  for (const Migration& m : files) {
+    if (!to.empty() && version_less(to, m.version)) break;
+    if (done.count(m.version)) continue;
+    plan.pending.push_back(&m);
+    if (!newest.empty() && version_less(m.version, newest)) plan.out_of_order.push_back(&m);
+  }
+  return plan;
+}
+
+}  // namespace schemagate::migrate

@@ -1,0 +1,24 @@
+#pragma once
+// SPEC §1 step 5: files against history, before anything runs. Pure: no connection.
+#include <string>
+#include <vector>
+
+#include "migrate/files.h"
+#include "migrate/history.h"
+#include "util/result.h"
+
+namespace schemagate::migrate {
+
+struct Plan {
+  std::vector<const Migration*> pending;      // in version order
+  std::vector<const Migration*> unrecorded;   // applied, but the table has no checksum yet (adopted)
+  std::vector<const Migration*> out_of_order; // pending, yet older than the newest applied version
+};
+
+// Errors (ErrorKind::BadMigrations, every problem named, the way out given): a dirty row, an
+// applied version whose file is gone, an applied migration whose up-SQL changed since.
+// `to`, when set, stops the plan after that version.
+Result<Plan> plan_up(const std::vector<Migration>& files, const std::vector<AppliedRow>& applied,
+                     const std::string& to = "");
+
+}  // namespace schemagate::migrate

@@ -1,0 +1,238 @@
+// SPEC §6: every log line names the database as user@host:port/dbname, from a URL, from conninfo
+// or from libpq's PG* variables, and never shows a password.
+#include "db/target.h"
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace schemagate::db {
+namespace {
+
+using Vars = std::map<std::string, std::string>;
+
+// Clears every PG* variable for the life of a test (libpq reads them all) and sets the ones asked
+// for; the developer's own are put back afterwards.
+class PgEnv {
+ public:
+  explicit PgEnv(const Vars& set = {}) {
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+      std::string text(*entry);
+      if (!text.starts_with("PG")) continue;
+      auto eq = text.find('=');
+      if (eq == std::string::npos) continue;
+      saved_[text.substr(0, eq)] = text.substr(eq + 1);
+    }
+    for (const auto& [name, value] : saved_) unsetenv(name.c_str());
+    for (const auto& [name, value] : set) setenv(name.c_str(), value.c_str(), 1);
+    set_ = set;
+  }
+  ~PgEnv() {
+    for (const auto& [name, value] : set_) unsetenv(name.c_str());
+    for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
+  }
+  PgEnv(const PgEnv&) = delete;
+  PgEnv& operator=(const PgEnv&) = delete;
+
+ private:
+  Vars saved_;
+  Vars set_;
+};
+
+Target parsed(std::string_view conninfo) {
+  auto target = Target::parse(conninfo);
+  REQUIRE_MESSAGE(target, (target ? "" : target.error().message));
+  return *target;
+}
+
+std::string error_of(std::string_view conninfo) {
+  auto target = Target::parse(conninfo);
+  REQUIRE_FALSE(target);
+  CHECK(target.error().kind == ErrorKind::Config);
+  return target.error().message;
+}
+
+bool mentions(const std::vector<std::string>& secrets, const std::string& secret) {
+  return std::find(secrets.begin(), secrets.end(), secret) != secrets.end();
+}
+
+// ---------------------------------------------------------------------------------------------
+// display()
+
+TEST_CASE("a URL is displayed as user@host:port/dbname without its password") {
+  PgEnv env;
+  Target t = parsed("postgresql://alice:s3cret@db.internal:6432/shop?sslmode=require");
+  CHECK(t.display() == "alice@db.internal:6432/shop");
+  CHECK(t.user == "alice");
+  CHECK(t.host == "db.internal");
+  CHECK(t.port == "6432");
+  CHECK(t.dbname == "shop");
+  CHECK(t.conninfo == "postgresql://alice:s3cret@db.internal:6432/shop?sslmode=require");
+}
+
+TEST_CASE("a URL's percent-encoded parts are displayed decoded") {
+  PgEnv env;
+  CHECK(parsed("postgresql://app%20user:p%40ss@db/my%20db").display() == "app user@db:5432/my db");
+}
+
+TEST_CASE("key=value conninfo is displayed the same way") {
+  PgEnv env;
+  CHECK(parsed("host=db.internal port=6432 user=alice password=s3cret dbname=shop").display() ==
+        "alice@db.internal:6432/shop");
+  CHECK(parsed("hostaddr=10.0.0.5 user=alice dbname=shop").display() == "alice@10.0.0.5:5432/shop");
+}
+
+TEST_CASE("what the string leaves out comes from the PG* variables") {
+  PgEnv env(
+      Vars{{"PGHOST", "pg.example"}, {"PGPORT", "5433"}, {"PGUSER", "bob"}, {"PGDATABASE", "inventory"}});
+  CHECK(parsed("").display() == "bob@pg.example:5433/inventory");
+  CHECK(parsed("postgresql://alice@db/shop").display() == "alice@db:5433/shop");
+  CHECK(parsed("dbname=other").display() == "bob@pg.example:5433/other");
+}
+
+TEST_CASE("an empty string with no PGHOST is a local socket on the default port") {
+  PgEnv env(Vars{{"PGUSER", "carol"}});
+  // libpq's default database is the user's name.
+  CHECK(parsed("").display() == "carol@[local]:5432/carol");
+  CHECK(parsed("").conninfo == "");
+}
+
+TEST_CASE("a unix socket directory is displayed as the host") {
+  PgEnv env(Vars{{"PGUSER", "carol"}});
+  CHECK(parsed("postgresql:///shop?host=/var/run/postgresql").display() ==
+        "carol@/var/run/postgresql:5432/shop");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invalid options fail as configuration errors
+
+TEST_CASE("a port that is not a port number is a configuration error") {
+  PgEnv env;
+  CHECK(error_of("postgresql://app@db:99999/shop") == "port \"99999\" is not a port number");
+  CHECK(error_of("host=db port=abc") == "port \"abc\" is not a port number");
+  CHECK(error_of("host=db port=0") == "port \"0\" is not a port number");
+  CHECK(error_of("host=a,b port=5432,") == "port \"5432,\" is not a port number");
+}
+
+TEST_CASE("a port list for several hosts is accepted") {
+  PgEnv env;
+  CHECK(Target::parse("host=a,b port=5432,5433 user=app dbname=shop"));
+  CHECK(Target::parse("postgresql://app@db:65535/shop"));
+}
+
+TEST_CASE("an unknown sslmode is a configuration error") {
+  PgEnv env;
+  CHECK(error_of("postgresql://app@db/shop?sslmode=requried") ==
+        "sslmode \"requried\" is not one of disable, allow, prefer, require, verify-ca, verify-full");
+  for (std::string mode : {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}) {
+    CAPTURE(mode);
+    CHECK(Target::parse("host=db sslmode=" + mode));
+  }
+}
+
+TEST_CASE("a connect_timeout that is not whole seconds is a configuration error") {
+  PgEnv env;
+  CHECK(error_of("host=db connect_timeout=5s") == "connect_timeout \"5s\" is not a whole number of seconds");
+  CHECK(error_of("postgresql://db/shop?connect_timeout=-1") ==
+        "connect_timeout \"-1\" is not a whole number of seconds");
+  CHECK(Target::parse("host=db connect_timeout=10"));
+}
+
+TEST_CASE("a string libpq cannot parse is a configuration error in libpq's words") {
+  PgEnv env;
+  CHECK(error_of("host=db bogus=1") == "not a valid connection string: invalid connection option \"bogus\"");
+  CHECK(error_of("host=db user") ==
+        "not a valid connection string: missing \"=\" after \"user\" in connection info string");
+  CHECK(error_of("postgresql://db/shop?bogus=1") ==
+        "not a valid connection string: invalid URI query parameter: \"bogus\"");
+}
+
+TEST_CASE("libpq's error about a URL is scrubbed of the password it echoes") {
+  PgEnv env;
+  CHECK(error_of("postgresql://app:hunter2@[::1/shop") ==
+        "not a valid connection string: end of string reached when looking for matching \"]\" in IPv6 "
+        "host address in URI: \"postgresql://app:****@[::1/shop\"");
+  std::string encoded = error_of("postgresql://app:hun%3Fter2@[::1/shop");
+  CHECK(encoded.find("hun%3Fter2") == std::string::npos);
+  CHECK(encoded.find("ter2") == std::string::npos);
+}
+
+TEST_CASE("a URL libpq would misread is refused without repeating it") {
+  PgEnv env;
+  CHECK(error_of("postgresql://app:hunter2@x@db/shop") ==
+        "not a valid connection URL: more than one '@' before the host: percent-encode '@' in the user or "
+        "password as %40");
+  CHECK(error_of("postgresql://app:hun/ter2@db/shop") ==
+        "not a valid connection URL: '@' after a '/': percent-encode '/' in the user or password as %2F");
+}
+
+TEST_CASE("a bad option's message is scrubbed of the password") {
+  PgEnv env;
+  // The password doubles as the port here, so the message would otherwise show it.
+  CHECK(error_of("host=db password=65536 port=65536") == "port \"****\" is not a port number");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets and scrub()
+
+TEST_CASE("every spelling of the password is a secret") {
+  PgEnv env;
+  Target t = parsed("postgresql://app:p%40ss%3Fw@db/shop?sslpassword=keypass");
+  CHECK(mentions(t.secrets, "p%40ss%3Fw"));
+  CHECK(mentions(t.secrets, "p@ss?w"));
+  CHECK(mentions(t.secrets, "keypass"));
+
+  Target quoted = parsed(R"(host=db password='it\'s here')");
+  CHECK(mentions(quoted.secrets, R"('it\'s here')"));
+  CHECK(mentions(quoted.secrets, "it's here"));
+}
+
+TEST_CASE("PGPASSWORD becomes a secret") {
+  PgEnv env(Vars{{"PGPASSWORD", "from-the-env"}, {"PGUSER", "app"}});
+  Target t = parsed("");
+  CHECK(mentions(t.secrets, "from-the-env"));
+  CHECK(t.scrub("FATAL: password from-the-env rejected") == "FATAL: password **** rejected");
+  CHECK(t.display().find("from-the-env") == std::string::npos);
+  // Also alongside a URL that has a password of its own.
+  Target both = parsed("postgresql://app:url-secret@db/shop");
+  CHECK(mentions(both.secrets, "from-the-env"));
+  CHECK(mentions(both.secrets, "url-secret"));
+}
+
+TEST_CASE("an empty PGPASSWORD is no secret") {
+  PgEnv env(Vars{{"PGPASSWORD", ""}, {"PGUSER", "app"}});
+  CHECK(parsed("").secrets.empty());
+}
+
+TEST_CASE("scrub removes every spelling of every secret") {
+  PgEnv env(Vars{{"PGPASSWORD", "envpass"}});
+  Target t = parsed("postgresql://app:p%40ss@db/shop?sslpassword=keypass");
+  CHECK(t.scrub("url postgresql://app:p%40ss@db/shop, decoded p@ss, key keypass, env envpass; p@ss again") ==
+        "url postgresql://app:****@db/shop, decoded ****, key ****, env ****; **** again");
+  CHECK(t.scrub("nothing secret") == "nothing secret");
+  CHECK(t.scrub("") == "");
+}
+
+TEST_CASE("scrub replaces the longer secret first so no fragment of it survives") {
+  // Replacing "pass" first would turn "password1" into "****word1".
+  PgEnv env(Vars{{"PGPASSWORD", "pass"}});
+  Target t = parsed("postgresql://app:password1@db/shop");
+  CHECK(t.scrub("sent password1 then pass") == "sent **** then ****");
+}
+
+TEST_CASE("a conninfo password with backslash escapes is a secret as libpq reads it") {
+  PgEnv env;
+  Target t = parsed(R"(host=db password=two\ words)");
+  CHECK(mentions(t.secrets, "two words"));
+  CHECK(t.scrub("the password two words was wrong") == "the password **** was wrong");
+}
+
+}  // namespace
+}  // namespace schemagate::db
