@@ -36,7 +36,7 @@ log::Format early_format(const cli::Invocation& inv, const config::Env& env) {
   std::optional<std::string> format = env("LOG_FORMAT");
   for (const auto& f : inv.setting_flags)
     if (f.flag == "--log-format") format = f.value;
-  return format == "json" ? log::Format::json : log::Format::text;
+  return format && (*format == "json" || *format == "JSON") ? log::Format::json : log::Format::text;
 }
 
 int dispatch(const std::string& command, commands::Context& ctx) {
@@ -60,7 +60,12 @@ int main(int argc, char** argv) {
     auto gate = exec::SignalGate::install();
     if (!gate) return fail(gate.error());
 
+    const config::Env env = config::process_env();
     std::vector<std::string> args(argv + 1, argv + argc);
+    // Before anything can fail: a usage error may echo an argument, and LOG_FORMAT applies to it.
+    for (const auto& arg : args)
+      for (const auto& p : db::passwords_in(arg)) log::add_secret(p);
+    log::init(early_format({}, env), log::Level::info);
     auto inv = cli::parse(args);
     if (!inv) return fail(inv.error());
     if (inv->help) {
@@ -72,7 +77,6 @@ int main(int argc, char** argv) {
       return 0;
     }
 
-    const config::Env env = config::process_env();
     register_secrets(*inv, env);
     log::init(early_format(*inv, env), log::Level::info);
     auto settings = config::load(inv->setting_flags, env);

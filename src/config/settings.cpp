@@ -155,8 +155,10 @@ const std::array<Def, 17> kDefs = {{
      }},
     {"log.format", true, {{{"LOG_FORMAT"}}}, "--log-format", {}, false, false, "text",
      [](Settings& s, const Raw& r) -> Status {
-       if (r.text == "text") s.log_format = log::Format::text;
-       else if (r.text == "json") s.log_format = log::Format::json;
+       std::string v;
+       for (char c : r.text) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+       if (v == "text") s.log_format = log::Format::text;
+       else if (v == "json") s.log_format = log::Format::json;
        else return config_error("must be text or json");
        return {};
      },
@@ -200,7 +202,11 @@ std::string in_quotes(std::string_view value) {
 // The prefix of every error about one value: `DB_MAX_RETRIES="abc" (environment)`,
 // `schemagate.toml:7:3: database.max_retries = "abc"`, `--max-retries="abc" (flag)`.
 std::string label(const Def& def, const Raw& raw) {
-  std::string value = raw.is_list ? "[...]" : raw.text;
+  std::string value = raw.text;
+  if (raw.is_list) {
+    value.clear();
+    for (const auto& item : raw.list) value += (value.empty() ? "" : ",") + item;
+  }
   if (def.secret) value = db::mask_passwords(value);
   switch (raw.source.kind) {
     case Source::Kind::Environment: return raw.source.where + "=" + in_quotes(value) + " (environment)";
@@ -213,6 +219,8 @@ std::string label(const Def& def, const Raw& raw) {
 
 // Reads DATABASE_URL_FILE: Docker and Kubernetes secrets end the file with a newline.
 Result<std::string> read_secret_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return config_error("cannot read: Is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) return config_error("cannot read: " + std::string(std::strerror(errno)));
   std::stringstream content;
@@ -239,6 +247,7 @@ Result<std::optional<Raw>> from_env(const Def& def, const Env& env) {
       auto text = read_secret_file(*value);
       if (!text) return Error(config_error(label(def, raw) + ": " + text.error().message));
       raw.text = *text;
+      raw.source.detail = *value;
     }
     // Compare aliases by meaning, so BACKEND_AUTO_MIGRATE=yes agrees with AUTO_MIGRATE_ON_STARTUP=1.
     // Apart from the URL and its file, only booleans have several aliases.
@@ -296,7 +305,7 @@ std::string Source::describe() const {
   switch (kind) {
     case Kind::Default: return "default";
     case Kind::File: return where;
-    case Kind::Environment: return "environment " + where;
+    case Kind::Environment: return "environment " + where + (detail.empty() ? "" : " (" + detail + ")");
     case Kind::Flag: return "flag " + where;
   }
   return "default";
@@ -339,6 +348,7 @@ Env process_env() {
 Result<int> parse_count(std::string_view text) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos)
     return config_error("not a non-negative integer");
+  text.remove_prefix(std::min(text.find_first_not_of('0'), text.size() - 1));
   if (text.size() > 7 || std::stoi(std::string(text)) > kMaxCount)
     return config_error("too large (at most " + std::to_string(kMaxCount) + ")");
   return std::stoi(std::string(text));
@@ -350,8 +360,9 @@ Result<milliseconds> parse_duration(std::string_view text) {
   std::string_view number = text.substr(0, digits_end);
   std::string_view unit = digits_end == std::string_view::npos ? "" : text.substr(digits_end);
   if (number.empty() || number.front() == '.' || number.back() == '.' ||
-      std::count(number.begin(), number.end(), '.') > 1 || number.size() > 12)
+      std::count(number.begin(), number.end(), '.') > 1)
     return bad;
+  if (number.size() > 15) return config_error("too large (at most 7 days)");
   double scale = 1000;
   if (unit == "ms") scale = 1;
   else if (unit == "" || unit == "s") scale = 1000;
@@ -360,6 +371,8 @@ Result<milliseconds> parse_duration(std::string_view text) {
   else return bad;
   double ms = std::strtod(std::string(number).c_str(), nullptr) * scale;
   if (ms > static_cast<double>(kMaxDuration.count())) return config_error("too large (at most 7 days)");
+  // Zero means "no limit" for the timeout: a tiny value must not turn into that by rounding.
+  if (ms > 0 && ms < 1) return config_error("too small (under 1 ms; 0 means none)");
   return milliseconds(static_cast<long long>(std::llround(ms)));
 }
 
@@ -398,6 +411,9 @@ Result<Settings> load(std::span<const FlagValue> flags, const Env& env, const st
   if (*file) {
     const Raw& f = **file;
     chosen["config"] = f;
+    std::error_code ec;
+    if (std::filesystem::is_directory(f.text, ec))
+      return config_error(label(kDefs.back(), f) + ": cannot read: Is a directory");
     if (std::ifstream probe(f.text); !probe)
       return config_error(label(kDefs.back(), f) + ": cannot read: " + std::strerror(errno));
     auto entries = read_toml_file(f.text);
@@ -411,9 +427,9 @@ Result<Settings> load(std::span<const FlagValue> flags, const Env& env, const st
       const Def* def = def_by_key(e.key);
       if (!def) return config_error(e.where + ": unknown setting \"" + e.key + "\"");
       Raw raw{e.text, e.list, e.is_list, {Source::Kind::File, e.where}};
-      if (!e.type_error.empty()) return config_error(e.where + ": " + e.key + ": " + e.type_error);
       if (e.is_list && !def->repeatable)
         return config_error(e.where + ": " + e.key + ": expected a single value, not an array");
+      if (!e.type_error.empty()) return config_error(e.where + ": " + e.key + ": " + e.type_error);
       chosen[def->key] = raw;
     }
   }

@@ -21,7 +21,8 @@ using std::chrono::milliseconds;
 struct Source {
   enum class Kind { Default, File, Environment, Flag };
   Kind kind = Kind::Default;
-  std::string where;  // "DB_MAX_RETRIES", "schemagate.toml:7:3", "--max-retries"; empty for default
+  std::string where{};  // "DB_MAX_RETRIES", "schemagate.toml:7:3", "--max-retries"; empty for default
+  std::string detail{};  // the file DATABASE_URL_FILE names
   std::string describe() const;  // "default", "environment DB_MAX_RETRIES", "schemagate.toml:7:3", "flag --max-retries"
 };
 

@@ -25,10 +25,16 @@ std::vector<Span> url_password_spans(std::string_view url) {
   if (scheme_end == std::string_view::npos) return spans;
   size_t start = scheme_end + 3;
   size_t stop = url.find_first_of("@/", start);
+  size_t colon = url.find(':', start);
   if (stop != std::string_view::npos && url[stop] == '@') {
-    size_t colon = url.find(':', start);
     if (colon != std::string_view::npos && colon < stop && colon + 1 < stop) spans.push_back({colon + 1, stop});
   }
+  // A password with an unescaped '@' or '/' reaches to the last '@': url_problem() refuses such a
+  // URL, but its password must still never be printed.
+  size_t last_at = url.substr(0, url.find('?', start)).rfind('@');
+  if (last_at != std::string_view::npos && last_at > start && colon != std::string_view::npos && colon < last_at &&
+      colon + 1 < last_at && (spans.empty() || spans.back().end != last_at))
+    spans.push_back({colon + 1, last_at});
   size_t query = url.find('?', stop == std::string_view::npos ? start : stop);
   if (query == std::string_view::npos) return spans;
   size_t pos = query + 1;
@@ -71,7 +77,9 @@ std::vector<Span> keyword_password_spans(std::string_view s) {
       while (i < s.size() && s[i] != '\'') i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
       if (i < s.size()) ++i;
     } else {
-      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+      // libpq lets a backslash escape a blank in a bare value: `password=ab\ cd` is "ab cd".
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i])))
+        i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
     }
     if (is_password_key(key) && i > value_begin) spans.push_back({value_begin, i});
   }
@@ -82,11 +90,13 @@ std::vector<Span> password_spans(std::string_view conninfo) {
   return is_url(conninfo) ? url_password_spans(conninfo) : keyword_password_spans(conninfo);
 }
 
+// A conninfo value as libpq reads it: quotes removed, backslash escapes resolved.
 std::string unquote(std::string_view v) {
-  if (v.size() < 2 || v.front() != '\'') return std::string(v);
+  bool quoted = v.size() >= 2 && v.front() == '\'';
+  if (quoted) v = v.substr(1, v.size() - 2);
   std::string out;
-  for (size_t i = 1; i + 1 < v.size(); ++i) {
-    if (v[i] == '\\' && i + 2 < v.size()) ++i;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) ++i;
     out += v[i];
   }
   return out;
@@ -149,11 +159,17 @@ std::vector<std::string> passwords_in(std::string_view conninfo) {
 }
 
 std::string mask_passwords(std::string_view conninfo) {
-  std::string out(conninfo);
   auto spans = password_spans(conninfo);
-  // Back to front, so earlier offsets stay valid.
-  for (auto it = spans.rbegin(); it != spans.rend(); ++it)
-    out.replace(it->begin, it->end - it->begin, kMask);
+  std::sort(spans.begin(), spans.end(), [](Span a, Span b) { return a.begin < b.begin; });
+  std::string out;
+  size_t copied = 0;
+  for (Span span : spans) {
+    if (span.end <= copied) continue;  // inside a span already masked
+    out.append(conninfo.substr(copied, std::max(span.begin, copied) - copied));
+    out += kMask;
+    copied = span.end;
+  }
+  out.append(conninfo.substr(copied));
   return out;
 }
 

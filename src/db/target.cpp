@@ -48,17 +48,24 @@ bool is_port_list(std::string_view ports) {
   }
 }
 
+// Checks an option whether the string or a PG* variable gave it; names the variable in the latter case.
 std::string invalid_option(const PQconninfoOption* given) {
-  if (std::string port = value_of(given, "port"); !port.empty() && !is_port_list(port))
-    return "port \"" + port + "\" is not a port number";
+  auto value = [&](std::string_view key, std::string_view env) -> std::pair<std::string, std::string> {
+    if (std::string v = value_of(given, key); !v.empty()) return {v, std::string(key)};
+    const char* e = std::getenv(std::string(env).c_str());
+    if (e && *e) return {e, std::string(key) + " (from " + std::string(env) + ")"};
+    return {};
+  };
+  if (auto [port, name] = value("port", "PGPORT"); !port.empty() && !is_port_list(port))
+    return name + " \"" + port + "\" is not a port number";
   static const std::vector<std::string> sslmodes = {"disable", "allow", "prefer",
                                                     "require", "verify-ca", "verify-full"};
-  if (std::string mode = value_of(given, "sslmode");
+  if (auto [mode, name] = value("sslmode", "PGSSLMODE");
       !mode.empty() && std::find(sslmodes.begin(), sslmodes.end(), mode) == sslmodes.end())
-    return "sslmode \"" + mode + "\" is not one of disable, allow, prefer, require, verify-ca, verify-full";
-  if (std::string t = value_of(given, "connect_timeout");
+    return name + " \"" + mode + "\" is not one of disable, allow, prefer, require, verify-ca, verify-full";
+  if (auto [t, name] = value("connect_timeout", "PGCONNECT_TIMEOUT");
       !t.empty() && t.find_first_not_of("0123456789") != std::string::npos)
-    return "connect_timeout \"" + t + "\" is not a whole number of seconds";
+    return name + " \"" + t + "\" is not a whole number of seconds";
   return {};
 }
 

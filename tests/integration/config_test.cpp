@@ -250,7 +250,8 @@ TEST_CASE("config never shows the password, wherever it came from") {
        {Case{"environment", {"config"}, {{"DATABASE_URL", url}}, "environment DATABASE_URL"},
         Case{"flag", {"config", "--database-url", url}, {}, "flag --database-url"},
         Case{"TOML file", {"config", "--config", toml}, {}, toml + ":2:1"},
-        Case{"secret file", {"config"}, {{"DATABASE_URL_FILE", secret}}, "environment DATABASE_URL_FILE"},
+        Case{"secret file", {"config"}, {{"DATABASE_URL_FILE", secret}},
+             "environment DATABASE_URL_FILE (" + secret + ")"},
         Case{"query parameter",
              {"config", "--database-url", "postgresql://app@127.0.0.1:1/shop?password=" + password},
              {},
@@ -272,14 +273,14 @@ TEST_CASE("config never shows the password, wherever it came from") {
   }
 }
 
-TEST_CASE("config shows a URL from DATABASE_URL_FILE masked and names the variable") {
+TEST_CASE("config shows a URL from DATABASE_URL_FILE masked and names the variable and the file") {
   TempDir dir;
   std::string secret = dir.write("db_url", kUrl + "\r\n");
   RunResult result = schemagate(dir, {"config"}, {{"DATABASE_URL_FILE", secret}});
   CHECK(result.exit_code == 0);
   CHECK(result.err == "");
   auto rows = rows_of(result.out);
-  CHECK(rows["database.url"] == Row{kMaskedUrl, "environment DATABASE_URL_FILE"});
+  CHECK(rows["database.url"] == Row{kMaskedUrl, "environment DATABASE_URL_FILE (" + secret + ")"});
   CHECK(rows["database"] == Row{"app@127.0.0.1:1/shop", ""});
 }
 

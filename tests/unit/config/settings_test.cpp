@@ -432,7 +432,7 @@ TEST_CASE("DATABASE_URL_FILE is read with its trailing line ending trimmed") {
   REQUIRE(loaded);
   CHECK(loaded->database_url == "postgresql://app:hunter2@db:5432/shop");
   CHECK(shown(*loaded, "database.url") == "postgresql://app:****@db:5432/shop");
-  CHECK(source(*loaded, "database.url") == "environment DATABASE_URL_FILE");
+  CHECK(source(*loaded, "database.url") == "environment DATABASE_URL_FILE (" + path + ")");
 }
 
 TEST_CASE("DATABASE_URL_FILE beats the TOML file and loses to --database-url") {
