@@ -31,7 +31,14 @@ std::string seconds(milliseconds ms) {
 
 std::string label(const Migration& m) { return m.version_text + (m.name.empty() ? "" : " " + m.name); }
 
-constexpr const char* kElapsedMs = "(extract(epoch from clock_timestamp() - now()) * 1000)::bigint";
+// Milliseconds since the previous migration of the batch finished (or the batch arrived): every
+// tracking change's RETURNING moves the mark on.
+constexpr const char* kElapsedMs =
+    "(extract(epoch from clock_timestamp() - coalesce(nullif(current_setting('schemagate.mark', true), '')"
+    "::timestamptz, statement_timestamp())) * 1000)::bigint";
+constexpr const char* kReturning =
+    " returning version as schemagate_version, duration_ms,"
+    " pg_catalog.set_config('schemagate.mark', clock_timestamp()::text, true) as mark";
 
 enum class Direction { up, down };
 
@@ -40,16 +47,17 @@ enum class Direction { up, down };
 std::string record_sql(const std::string& table, const Migration& m, bool dirty) {
   return "insert into " + table + " (version, name, checksum, applied_at, duration_ms, dirty) values (" +
          literal(m.version_text) + ", " + literal(m.name) + ", " + literal(m.checksum) +
-         ", now(), " + kElapsedMs + ", " + (dirty ? "true" : "false") +
+         ", clock_timestamp(), " + kElapsedMs + ", " + (dirty ? "true" : "false") +
          ") on conflict (version) do update set name = excluded.name, checksum = excluded.checksum,"
-         " applied_at = excluded.applied_at, duration_ms = excluded.duration_ms, dirty = excluded.dirty"
-         " returning version as schemagate_version, duration_ms";
+         " applied_at = excluded.applied_at, duration_ms = excluded.duration_ms, dirty = excluded.dirty" +
+         kReturning;
 }
 
 // Removes the tracking row in the down section's transaction; RETURNING as record_sql does.
 std::string forget_sql(const std::string& table, const Migration& m) {
   return "delete from " + table + " where version = " + literal(m.version_text) +
-         " returning version as schemagate_version, " + kElapsedMs + " as duration_ms";
+         " returning version as schemagate_version, " + kElapsedMs + " as duration_ms," +
+         " pg_catalog.set_config('schemagate.mark', clock_timestamp()::text, true) as mark";
 }
 
 // Where one migration's SQL sits inside a batch.
@@ -63,21 +71,19 @@ struct Batch {
   std::vector<Piece> pieces;
 };
 
-// A transactional migration's text within a batch: its SQL as written, in a transaction with the
-// change to its tracking row. A file that brings its own BEGIN/COMMIT gets that change just before
-// its COMMIT.
-void append(Batch& batch, const Section& section, const Migration& m, const std::string& tracking, bool durable) {
-  std::string record = (durable ? "set local synchronous_commit = on;\n" : "") + tracking;
-  if (!section.own_transaction) batch.text += "begin;\n";
+// One migration's SQL as written, then the change to its tracking row, inside the batch's
+// transaction. A file that brings its own BEGIN/COMMIT travels alone and gets the change just
+// before its COMMIT.
+void append(Batch& batch, const Section& section, const Migration& m, const std::string& tracking) {
   batch.pieces.push_back({&m, batch.text.size()});
   if (section.own_transaction) {
     batch.text.append(section.sql, 0, section.commit_offset);
-    batch.text += "\n;\n" + record + ";\n";
+    batch.text += "\n;\n" + tracking + ";\n";
     batch.text.append(section.sql, section.commit_offset);
     batch.text += "\n;\n";
   } else {
     // The newline ends a last line comment; the semicolon a last statement written without one.
-    batch.text += section.sql + "\n;\n" + record + ";\ncommit;\n";
+    batch.text += section.sql + "\n;\n" + tracking + ";\n";
   }
 }
 
@@ -141,7 +147,7 @@ class Applier {
 
   Status set_up_session() {
     std::string setup = "set lock_timeout = " + std::to_string(options_.lock_timeout.count()) +
-                        ";\nset standard_conforming_strings = on;\nset synchronous_commit = off;\n";
+                        ";\nset standard_conforming_strings = on;\n";
     // PostgreSQL 14+: the server notices a vanished client within a second and ends its
     // statement, so a killed runner's migration and lock do not outlive it.
     if (conn_.server_version_number() >= 140000) setup += "set client_connection_check_interval = 1000;\n";
@@ -150,49 +156,58 @@ class Applier {
     return {};
   }
 
-  // The longest run of transactional migrations from the front of pending that can travel together.
+  // The longest run of transactional migrations from the front of pending that can share one
+  // transaction.
   Batch build_batch(std::span<const Migration* const> pending) {
     size_t count = 0, bytes = 0;
     for (const Migration* m : pending) {
       const Section& s = section(*m);
       if (!s.transactional) break;
-      // A migration that ends inside a quote or comment would swallow what follows it: alone, it
-      // fails with the server's own message.
-      bool alone = !is_complete(s.sql);
+      // Alone: a file with its own BEGIN/COMMIT, and one that ends inside a quote or comment
+      // (it would swallow what follows it; alone, it fails with the server's own message).
+      bool alone = s.own_transaction || !is_complete(s.sql);
       if (count > 0 && (alone || bytes + s.sql.size() > kBatchBytes)) break;
       ++count;
       bytes += s.sql.size();
       if (alone) break;
     }
     Batch batch;
-    for (size_t i = 0; i < count; ++i)
-      append(batch, section(*pending[i]), *pending[i], tracking(*pending[i]), i + 1 == count);
+    bool own = count == 1 && section(*pending[0]).own_transaction;
+    if (!own) batch.text = "begin;\n";
+    for (size_t i = 0; i < count; ++i) append(batch, section(*pending[i]), *pending[i], tracking(*pending[i]));
+    if (!own) batch.text += "commit;\n";
     return batch;
   }
 
+  // All or nothing: on any error the server rolls the whole batch back.
   Status run_batch(const Batch& batch, size_t& done) {
+    std::vector<std::string> durations;
     auto on_rows = [&](const db::Rows& rows) {
-      int version = rows.column("schemagate_version");
-      if (version < 0 || rows.size() != 1) return;
-      const Migration& m = *batch.pieces[done].migration;
-      log::info(std::string(verb()) + label(m), {{"version", m.version_text}, {"name", m.name},
-                                                 {"duration_ms", std::string(rows.at(0, 1))}});
-      ++done;
+      if (rows.column("schemagate_version") >= 0 && rows.size() == 1) durations.emplace_back(rows.at(0, 1));
     };
     auto ran = conn_.exec(batch.text, stop_, options_.deadline, on_rows);
     if (ran) {
+      // Logged once committed: a line per migration that is really there.
+      for (size_t i = 0; i < batch.pieces.size(); ++i) {
+        const Migration& m = *batch.pieces[i].migration;
+        log::info(std::string(verb()) + label(m), {{"version", m.version_text}, {"name", m.name},
+                                                   {"duration_ms", i < durations.size() ? durations[i] : "?"}});
+      }
       done = batch.pieces.size();
       return {};
     }
+    done = 0;
     Error e = ran.error();
-    // The RETURNING row comes before COMMIT: a failure at COMMIT (a deferred constraint) belongs
-    // to the migration already counted.
-    if (done > 0 && e.position == 0 && e.sqlstate.starts_with("23")) --done;
     if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
     (void)conn_.exec("rollback", Interrupt{});
-    const Migration& failed = *batch.pieces[std::min(done, batch.pieces.size() - 1)].migration;
+    // The migration that failed: the first whose tracking change did not come back.
+    const Migration& failed = *batch.pieces[std::min(durations.size(), batch.pieces.size() - 1)].migration;
     if (e.kind == ErrorKind::Timeout) return out_of_time(failed);
-    e.message = "migration " + label(failed) + " failed: " + e.message;
+    std::string rolled_back = batch.pieces.size() > 1
+                                  ? " (the " + std::to_string(batch.pieces.size()) +
+                                        " migrations of its batch were rolled back with it)"
+                                  : "";
+    e.message = "migration " + label(failed) + " failed" + rolled_back + ": " + e.message;
     if (e.position > 0) {
       size_t at = byte_offset_of(batch.text, e.position);
       for (auto it = batch.pieces.rbegin(); it != batch.pieces.rend(); ++it) {
@@ -214,8 +229,7 @@ class Applier {
     std::string mark_sql = direction_ == Direction::up
                                ? record_sql(table_, m, true)
                                : "update " + table_ + " set dirty = true where version = " + literal(m.version_text);
-    auto mark = conn_.exec("begin;\nset local synchronous_commit = on;\n" + mark_sql + ";\ncommit;", stop_,
-                           options_.deadline);
+    auto mark = conn_.exec(mark_sql, stop_, options_.deadline);
     if (!mark) return mark.error();
     for (const Statement& s : split(sec.sql)) {
       auto ran = conn_.exec(s.text, stop_, options_.deadline);
@@ -236,8 +250,7 @@ class Applier {
                                ? "update " + table_ + " set dirty = false, duration_ms = " + std::to_string(ms.count()) +
                                      " where version = " + literal(m.version_text)
                                : "delete from " + table_ + " where version = " + literal(m.version_text);
-    auto clear = conn_.exec("begin;\nset local synchronous_commit = on;\n" + done_sql + ";\ncommit;", stop_,
-                            options_.deadline);
+    auto clear = conn_.exec(done_sql, stop_, options_.deadline);
     if (!clear) return clear.error();
     log::info(std::string(verb()) + label(m), {{"version", m.version_text}, {"name", m.name},
                                                {"duration_ms", std::to_string(ms.count())}});

@@ -20,13 +20,13 @@ struct ApplyOptions {
 
 // SPEC §1 step 6: applies `pending` in order and logs one line per migration.
 //
-// How a run is grouped: each transactional migration commits together with its tracking row, or
-// not at all. Consecutive transactional migrations travel to the server in one round trip, each in
-// its own transaction, committed asynchronously except the last of the batch, whose synchronous
-// commit makes the whole batch durable with one WAL flush. When a migration fails, the ones before
-// it stay applied and recorded; it and the ones after it leave no trace. A non-transactional
-// migration (transaction:false, CREATE INDEX CONCURRENTLY, ...) runs statement by statement and
-// is recorded dirty until its last statement succeeds.
+// How a run is grouped: consecutive transactional migrations (up to 16 MiB of SQL) form a batch
+// that travels in one round trip and runs as ONE transaction, each migration followed by its
+// tracking row: the batch commits whole or not at all, with one WAL flush. When a migration fails,
+// its batch leaves no trace and earlier batches stay applied. A migration with its own BEGIN/COMMIT
+// is a batch of its own, its tracking row inserted before its COMMIT. A non-transactional
+// migration (transaction:false, CREATE INDEX CONCURRENTLY, ...) runs statement by statement and is
+// recorded dirty until its last statement succeeds; it also ends the batch before it.
 //
 // Errors: MigrationFailed (1) as "file:line:col: SQLSTATE: message; detail; hint", Timeout (75),
 // Interrupted, Unreachable. After an error the session may hold an aborted transaction: close it.
