@@ -1,4 +1,5 @@
 // argv -> cli -> one command -> exit code (SPEC §5). Errors are printed here, once.
+#include <cctype>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -36,7 +37,10 @@ log::Format early_format(const cli::Invocation& inv, const config::Env& env) {
   std::optional<std::string> format = env("LOG_FORMAT");
   for (const auto& f : inv.setting_flags)
     if (f.flag == "--log-format") format = f.value;
-  return format && (*format == "json" || *format == "JSON") ? log::Format::json : log::Format::text;
+  if (!format) return log::Format::text;
+  std::string lower;
+  for (char c : *format) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "json" ? log::Format::json : log::Format::text;
 }
 
 int dispatch(const std::string& command, commands::Context& ctx) {

@@ -214,7 +214,7 @@ std::string label(const Def& def, const Raw& raw) {
     case Source::Kind::File: return raw.source.where + ": " + std::string(def.key) + " = " + in_quotes(value);
     case Source::Kind::Default: break;
   }
-  return std::string(def.key) + " (default)";
+  return std::string(def.key) + (value.empty() ? "" : "=" + in_quotes(value)) + " (default)";
 }
 
 // Reads DATABASE_URL_FILE: Docker and Kubernetes secrets end the file with a newline.
@@ -362,7 +362,6 @@ Result<milliseconds> parse_duration(std::string_view text) {
   if (number.empty() || number.front() == '.' || number.back() == '.' ||
       std::count(number.begin(), number.end(), '.') > 1)
     return bad;
-  if (number.size() > 15) return config_error("too large (at most 7 days)");
   double scale = 1000;
   if (unit == "ms") scale = 1;
   else if (unit == "" || unit == "s") scale = 1000;

@@ -164,8 +164,11 @@ std::string mask_passwords(std::string_view conninfo) {
   std::string out;
   size_t copied = 0;
   for (Span span : spans) {
-    if (span.end <= copied) continue;  // inside a span already masked
-    out.append(conninfo.substr(copied, std::max(span.begin, copied) - copied));
+    if (span.begin < copied) {  // overlaps the span just masked: widen it, one mask for both
+      copied = std::max(copied, span.end);
+      continue;
+    }
+    out.append(conninfo.substr(copied, span.begin - copied));
     out += kMask;
     copied = span.end;
   }

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -143,9 +144,12 @@ void init(Format format, Level level) {
 void add_secret(std::string_view secret) {
   // Very short values would blank out ordinary words; they are still masked where they are handled.
   if (secret.size() < 3) return;
-  for (const auto& known : state().secrets)
+  auto& secrets = state().secrets;
+  for (const auto& known : secrets)
     if (known == secret) return;
-  state().secrets.emplace_back(secret);
+  // Longest first: a short spelling replaced first would leave the rest of a longer one showing.
+  auto at = std::find_if(secrets.begin(), secrets.end(), [&](const std::string& s) { return s.size() < secret.size(); });
+  secrets.emplace(at, secret);
 }
 
 std::string scrub(std::string text) {

@@ -139,6 +139,104 @@ TEST_CASE("a usage error wins over a configuration error") {
         std::vector<std::string>{"ERROR unknown flag --bogus (see schemagate --help)"});
 }
 
+// A JSON log line as the json format writes it, checked apart from its timestamp.
+void check_json_error(const std::string& err, const std::string& escaped_message) {
+  std::vector<std::string> lines = lines_of(err);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].starts_with("{\"time\":\""));
+  CHECK(lines[0].ends_with(",\"level\":\"error\",\"msg\":\"" + escaped_message + "\"}"));
+}
+
+TEST_CASE("a usage error is printed as JSON when LOG_FORMAT=json asks for it") {
+  for (std::string format : {"json", "JSON"}) {
+    CAPTURE(format);
+    RunOptions options;
+    options.env = {{"LOG_FORMAT", format}};
+    RunResult result = schemagate({"uvicorn", "app.main:app"}, options);
+    CHECK(result.exit_code == 64);
+    CHECK(result.out == "");
+    check_json_error(result.err,
+                     R"(unknown command \"uvicorn\"; to start an app, put it after --: schemagate -- uvicorn )"
+                     "(see schemagate --help)");
+  }
+}
+
+TEST_CASE("an unknown flag is printed as JSON when LOG_FORMAT=json asks for it") {
+  RunOptions options;
+  options.env = {{"LOG_FORMAT", "json"}};
+  RunResult result = schemagate({"wait", "--retries=3"}, options);
+  CHECK(result.exit_code == 64);
+  check_json_error(result.err, "unknown flag --retries (see schemagate --help)");
+}
+
+TEST_CASE("a usage error honours LOG_FORMAT in any case, as the settings do") {
+  RunOptions options;
+  options.env = {{"LOG_FORMAT", "Json"}};
+  RunResult result = schemagate({"bogus"}, options);
+  CHECK(result.exit_code == 64);
+  check_json_error(result.err,
+                   R"(unknown command \"bogus\"; to start an app, put it after --: schemagate -- bogus )"
+                   "(see schemagate --help)");
+}
+
+TEST_CASE("a URL given as an unknown command has its password masked in the usage error") {
+  RunResult result = schemagate({kUnreachableUrl});
+  CHECK(result.exit_code == 64);
+  CHECK(log_messages(result.err) ==
+        std::vector<std::string>{"ERROR unknown command \"postgresql://app:****@127.0.0.1:1/shop\"; to start an app, "
+                                 "put it after --: schemagate -- postgresql://app:****@127.0.0.1:1/shop (see "
+                                 "schemagate --help)"});
+  CHECK(result.err.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("a password in any echoed argument is masked in the usage error") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+    std::string secret;
+  };
+  for (const Case& c : {
+           Case{{"wait", "postgresql://app@127.0.0.1:1/shop?password=hunter2"},
+                "ERROR unexpected argument \"postgresql://app@127.0.0.1:1/shop?password=****\" (see schemagate --help)",
+                "hunter2"},
+           Case{{"wait", R"(host=db password=hun\ ter2 user=app)"},
+                "ERROR unexpected argument \"host=db password=**** user=app\" (see schemagate --help)", "ter2"},
+           Case{{"wait", "host=db password='hunter 2'"},
+                "ERROR unexpected argument \"host=db password=****\" (see schemagate --help)", "hunter"},
+           Case{{"up", "--to", "postgresql://app:hunter2@db/shop"},
+                "ERROR --to needs a version number, not \"postgresql://app:****@db/shop\" (see schemagate --help)",
+                "hunter2"},
+           Case{{"postgresql://app:hun/ter2@127.0.0.1:1/shop"},
+                "ERROR unknown command \"postgresql://app:****@127.0.0.1:1/shop\"; to start an app, put it after "
+                "--: schemagate -- postgresql://app:****@127.0.0.1:1/shop (see schemagate --help)",
+                "ter2"},
+       }) {
+    CAPTURE(c.message);
+    RunResult result = schemagate(c.args);
+    CHECK(result.exit_code == 64);
+    CHECK(log_messages(result.err) == std::vector<std::string>{c.message});
+    CHECK(result.err.find(c.secret) == std::string::npos);
+  }
+}
+
+TEST_CASE("a masked usage error in JSON shows no password either") {
+  RunOptions options;
+  options.env = {{"LOG_FORMAT", "json"}};
+  RunResult result = schemagate({kUnreachableUrl}, options);
+  CHECK(result.exit_code == 64);
+  check_json_error(result.err,
+                   R"(unknown command \"postgresql://app:****@127.0.0.1:1/shop\"; to start an app, put it )"
+                   R"(after --: schemagate -- postgresql://app:****@127.0.0.1:1/shop (see schemagate --help))");
+  CHECK(result.err.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("no part of a URL password with an unescaped '@' shows in a usage error") {
+  RunResult result = schemagate({"postgresql://app:hunter@Zeph9@127.0.0.1:1/shop"});
+  CHECK(result.exit_code == 64);
+  CHECK(result.err.find("hunter") == std::string::npos);
+  CHECK(result.err.find("Zeph9") == std::string::npos);
+}
+
 TEST_SUITE_END();
 
 }  // namespace

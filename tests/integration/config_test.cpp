@@ -452,6 +452,136 @@ TEST_CASE("a configuration error is printed as JSON when LOG_FORMAT=json asks fo
       R"(,"level":"error","msg":"DB_MAX_RETRIES=\"abc\" (environment): not a non-negative integer"})"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Directories where files belong, and PG* variables libpq would only refuse on connecting
+
+TEST_CASE("a directory named as the TOML file exits 78 naming where it came from") {
+  TempDir dir;
+  std::string sub = dir.path() + "/conf.d";
+  std::filesystem::create_directory(sub);
+  check_config_error(
+      dir, {{"config", "--config", sub}, {}, "--config=\"" + sub + "\" (flag): cannot read: Is a directory"});
+  check_config_error(dir, {{"config"},
+                           {{"SCHEMAGATE_CONFIG", sub}},
+                           "SCHEMAGATE_CONFIG=\"" + sub + "\" (environment): cannot read: Is a directory"});
+}
+
+TEST_CASE("a directory called schemagate.toml in the working directory exits 78") {
+  // What a Kubernetes ConfigMap mounted at the wrong path leaves behind.
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() + "/schemagate.toml");
+  check_config_error(dir, {{"config"}, {}, "config=\"schemagate.toml\" (default): cannot read: Is a directory"});
+}
+
+TEST_CASE("a directory named by DATABASE_URL_FILE exits 78 naming the variable and the path") {
+  TempDir dir;
+  std::string sub = dir.path() + "/secrets";
+  std::filesystem::create_directory(sub);
+  for (std::string command : {"config", "run", "wait"}) {
+    CAPTURE(command);
+    check_config_error(dir, {{command},
+                             {{"DATABASE_URL_FILE", sub}},
+                             "DATABASE_URL_FILE=\"" + sub + "\" (environment): cannot read: Is a directory"});
+  }
+}
+
+TEST_CASE("an invalid PGPORT, PGSSLMODE or PGCONNECT_TIMEOUT exits 78 naming the variable") {
+  TempDir dir;
+  for (const BadCase& c : {
+           BadCase{{"config"},
+                   {{"PGHOST", "127.0.0.1"}, {"PGPORT", "abc"}},
+                   "database.url (default): port (from PGPORT) \"abc\" is not a port number"},
+           BadCase{{"config"},
+                   {{"DATABASE_URL", kUrl}, {"PGSSLMODE", "requried"}},
+                   "database.url (environment DATABASE_URL): sslmode (from PGSSLMODE) \"requried\" is not one of "
+                   "disable, allow, prefer, require, verify-ca, verify-full"},
+           BadCase{{"config", "--database-url", "host=127.0.0.1 port=1"},
+                   {{"PGCONNECT_TIMEOUT", "10s"}},
+                   "database.url (flag --database-url): connect_timeout (from PGCONNECT_TIMEOUT) \"10s\" is not a "
+                   "whole number of seconds"},
+       }) {
+    check_config_error(dir, c);
+  }
+}
+
+TEST_CASE("wait with a typo in PGPORT exits 78 at once instead of retrying") {
+  TempDir dir;
+  RunResult result = schemagate(dir, {"wait", "--max-retries=5", "--retry-interval=10"},
+                                {{"PGHOST", "127.0.0.1"}, {"PGPORT", "54 32"}});
+  CHECK(result.exit_code == 78);
+  CHECK(log_messages(result.err) ==
+        std::vector<std::string>{"ERROR database.url (default): port (from PGPORT) \"54 32\" is not a port number"});
+  CHECK(result.seconds < 5);
+}
+
+TEST_CASE("a PGPORT typo does not matter when the URL names the port") {
+  TempDir dir;
+  RunResult result = schemagate(dir, {"config"}, {{"DATABASE_URL", kUrl}, {"PGPORT", "abc"}});
+  CHECK(result.exit_code == 0);
+  CHECK(rows_of(result.out)["database"] == Row{"app@127.0.0.1:1/shop", ""});
+}
+
+// ---------------------------------------------------------------------------------------------
+// LOG_FORMAT in any case
+
+TEST_CASE("LOG_FORMAT=JSON prints a configuration error as JSON") {
+  TempDir dir;
+  RunResult result = schemagate(dir, {"config"}, {{"LOG_FORMAT", "JSON"}, {"DB_MAX_RETRIES", "abc"}});
+  CHECK(result.exit_code == 78);
+  std::vector<std::string> lines = lines_of(result.err);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].starts_with("{\"time\":\""));
+  CHECK(lines[0].ends_with(
+      R"(,"level":"error","msg":"DB_MAX_RETRIES=\"abc\" (environment): not a non-negative integer"})"));
+}
+
+TEST_CASE("config shows LOG_FORMAT in any case as json or text") {
+  TempDir dir;
+  for (std::string format : {"JSON", "Json"}) {
+    CAPTURE(format);
+    RunResult result = schemagate(dir, {"config"}, {{"DATABASE_URL", kUrl}, {"LOG_FORMAT", format}});
+    CHECK(result.exit_code == 0);
+    CHECK(result.err == "");
+    CHECK(rows_of(result.out)["log.format"] == Row{"json", "environment LOG_FORMAT"});
+  }
+}
+
+TEST_CASE("LOG_FORMAT=Json prints an early configuration error as JSON") {
+  TempDir dir;
+  RunResult result = schemagate(dir, {"config"}, {{"LOG_FORMAT", "Json"}, {"DB_MAX_RETRIES", "abc"}});
+  CHECK(result.exit_code == 78);
+  std::vector<std::string> lines = lines_of(result.err);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].starts_with("{\"time\":\""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counts and durations
+
+TEST_CASE("config reads counts with leading zeros as numbers") {
+  TempDir dir;
+  RunResult result = schemagate(dir, {"config", "--max-retries=00000030"},
+                                {{"DATABASE_URL", kUrl}, {"MIGRATION_RETRY_ATTEMPTS", "007"}});
+  CHECK(result.exit_code == 0);
+  auto rows = rows_of(result.out);
+  CHECK(rows["database.max_retries"] == Row{"30", "flag --max-retries"});
+  CHECK(rows["migrations.retry_attempts"] == Row{"7", "environment MIGRATION_RETRY_ATTEMPTS"});
+}
+
+TEST_CASE("a duration that is too long or too short exits 78 saying which") {
+  TempDir dir;
+  for (const BadCase& c : {
+           BadCase{{"config"},
+                   {{"MIGRATION_TIMEOUT_SECONDS", "1234567890123456"}},
+                   "MIGRATION_TIMEOUT_SECONDS=\"1234567890123456\" (environment): too large (at most 7 days)"},
+           BadCase{{"config", "--timeout", "0.0001"},
+                   {},
+                   "--timeout=\"0.0001\" (flag): too small (under 1 ms; 0 means none)"},
+       }) {
+    check_config_error(dir, c);
+  }
+}
+
 TEST_SUITE_END();
 
 }  // namespace

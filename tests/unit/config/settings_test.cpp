@@ -161,6 +161,25 @@ TEST_CASE("each kind of source describes itself in the words `schemagate config`
   CHECK(Source{Source::Kind::File, "schemagate.toml:7:3"}.describe() == "schemagate.toml:7:3");
 }
 
+TEST_CASE("an environment source with a file describes the file in parentheses") {
+  CHECK(Source{Source::Kind::Environment, "DATABASE_URL_FILE", "/run/secrets/db_url"}.describe() ==
+        "environment DATABASE_URL_FILE (/run/secrets/db_url)");
+}
+
+TEST_CASE("only DATABASE_URL_FILE names a file in its source; DATABASE_URL does not") {
+  TempDir dir;
+  std::string path = dir.write("db_url", "postgresql://app@db/shop\n");
+  auto from_file = load_env({{"DATABASE_URL_FILE", path}});
+  REQUIRE(from_file);
+  CHECK(from_file->source_of("database.url").where == "DATABASE_URL_FILE");
+  CHECK(from_file->source_of("database.url").detail == path);
+
+  auto direct = load_env({{"DATABASE_URL", "postgresql://app@db/shop"}});
+  REQUIRE(direct);
+  CHECK(source(*direct, "database.url") == "environment DATABASE_URL");
+  CHECK(direct->source_of("database.url").detail == "");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Precedence: defaults < TOML < environment < flags
 
@@ -458,6 +477,14 @@ TEST_CASE("an unreadable DATABASE_URL_FILE names the variable and the path") {
         "DATABASE_URL_FILE=\"" + path + "\" (environment): cannot read: No such file or directory");
 }
 
+TEST_CASE("a directory given as DATABASE_URL_FILE is an error naming the variable and the path") {
+  TempDir dir;
+  std::string path = dir.path_of("secrets");
+  std::filesystem::create_directory(path);
+  CHECK(error_of(load_env({{"DATABASE_URL_FILE", path}})) ==
+        "DATABASE_URL_FILE=\"" + path + "\" (environment): cannot read: Is a directory");
+}
+
 TEST_CASE("an empty DATABASE_URL_FILE is an error") {
   TempDir dir;
   std::string content;
@@ -508,6 +535,13 @@ TEST_CASE("a bad --require-table value is an error naming the table") {
   CHECK(std::string_view(loaded.error().message).starts_with("--require-table="));
   CHECK(std::string_view(loaded.error().message)
             .ends_with(" (flag): table name \"a.b.c\": expected table or schema.table"));
+}
+
+TEST_CASE("a bad --require-table value shows every table given, joined with commas") {
+  CHECK(error_of(load_with({{"--require-table", "ok"}, {"--require-table", "a.b.c"}})) ==
+        "--require-table=\"ok,a.b.c\" (flag): table name \"a.b.c\": expected table or schema.table");
+  CHECK(error_of(load_with({{"--require-table", "a.b.c"}})) ==
+        "--require-table=\"a.b.c\" (flag): table name \"a.b.c\": expected table or schema.table");
 }
 
 TEST_CASE("switches set their settings and are named as the source") {
@@ -609,6 +643,25 @@ TEST_CASE("parse_count accepts whole numbers from 0 to a million") {
   CHECK(*parse_count("1000000") == 1000000);
 }
 
+TEST_CASE("parse_count accepts leading zeros") {
+  CHECK(*parse_count("00000030") == 30);
+  CHECK(*parse_count("007") == 7);
+  CHECK(*parse_count("00") == 0);
+  CHECK(*parse_count("0000000000000000000000") == 0);
+  CHECK(*parse_count("0001000000") == 1000000);
+  auto over = parse_count("00000001000001");
+  REQUIRE_FALSE(over);
+  CHECK(over.error().message == "too large (at most 1000000)");
+}
+
+TEST_CASE("a count with leading zeros from the environment is read as a number") {
+  auto loaded = load_env({{"DB_MAX_RETRIES", "00000030"}, {"MIGRATION_RETRY_ATTEMPTS", "0"}});
+  REQUIRE(loaded);
+  CHECK(loaded->max_retries == 30);
+  CHECK(shown(*loaded, "database.max_retries") == "30");
+  CHECK(loaded->retry_attempts == 0);
+}
+
 TEST_CASE("parse_count refuses anything but a whole number in range") {
   for (std::string_view text : {"abc", "-1", "1e9", "", "+5", " 5", "5 ", "1.0", "0x10"}) {
     CAPTURE(text);
@@ -680,6 +733,65 @@ TEST_CASE("parse_duration refuses more than seven days") {
     REQUIRE_FALSE(v);
     CHECK(v.error().message == "too large (at most 7 days)");
   }
+}
+
+TEST_CASE("parse_duration says a number of more than 15 characters is too large") {
+  for (std::string_view text : {"1234567890123456", "9999999999999999999999", "1234567890123456ms",
+                                "99999999999999999999h", "123456789012345.5"}) {
+    CAPTURE(text);
+    auto v = parse_duration(text);
+    REQUIRE_FALSE(v);
+    CHECK(v.error().message == "too large (at most 7 days)");
+  }
+  // Fifteen characters are still read: the value decides.
+  auto fifteen = parse_duration("000000000000005");
+  REQUIRE(fifteen);
+  CHECK(*fifteen == 5000ms);
+  auto large = parse_duration("999999999999999");
+  REQUIRE_FALSE(large);
+  CHECK(large.error().message == "too large (at most 7 days)");
+}
+
+TEST_CASE("parse_duration judges a long number by its value, not its length") {
+  auto zeros = parse_duration("0000000000000005");
+  CHECK(zeros);
+  if (zeros) CHECK(*zeros == 5000ms);
+  auto tiny = parse_duration("0.00000000000001");
+  REQUIRE_FALSE(tiny);
+  CHECK(tiny.error().message == "too small (under 1 ms; 0 means none)");
+}
+
+TEST_CASE("parse_duration refuses a nonzero duration under one millisecond") {
+  for (std::string_view text : {"0.0001", "0.0005", "0.5ms", "0.9ms", "0.00000001", "0.000000000001h"}) {
+    CAPTURE(text);
+    auto v = parse_duration(text);
+    REQUIRE_FALSE(v);
+    CHECK(v.error().kind == ErrorKind::Config);
+    CHECK(v.error().message == "too small (under 1 ms; 0 means none)");
+  }
+}
+
+TEST_CASE("parse_duration takes zero in any spelling and rounds to whole milliseconds from one up") {
+  struct Case {
+    std::string_view text;
+    std::chrono::milliseconds expected;
+  };
+  for (Case c : {Case{"0", 0ms}, Case{"0.0", 0ms}, Case{"0ms", 0ms}, Case{"0.000h", 0ms}, Case{"0.001", 1ms},
+                 Case{"1ms", 1ms}, Case{"1.4ms", 1ms}, Case{"1.5ms", 2ms}, Case{"0.0015", 2ms}}) {
+    CAPTURE(c.text);
+    auto v = parse_duration(c.text);
+    REQUIRE(v);
+    CHECK(*v == c.expected);
+  }
+}
+
+TEST_CASE("a duration under a millisecond names the variable or the flag it came from") {
+  CHECK(error_of(load_env({{"MIGRATION_TIMEOUT_SECONDS", "0.0001"}})) ==
+        "MIGRATION_TIMEOUT_SECONDS=\"0.0001\" (environment): too small (under 1 ms; 0 means none)");
+  CHECK(error_of(load_with({{"--retry-interval", "0.5ms"}})) ==
+        "--retry-interval=\"0.5ms\" (flag): too small (under 1 ms; 0 means none)");
+  CHECK(error_of(load_with({{"--timeout", "12345678901234567"}})) ==
+        "--timeout=\"12345678901234567\" (flag): too large (at most 7 days)");
 }
 
 TEST_CASE("a bad duration names the variable, the flag or the file it came from") {
@@ -761,6 +873,26 @@ TEST_CASE("LOG_FORMAT is text or json") {
         "LOG_FORMAT=\"xml\" (environment): must be text or json");
   CHECK(error_of(load_with({{"--log-format", "logfmt"}})) ==
         "--log-format=\"logfmt\" (flag): must be text or json");
+}
+
+TEST_CASE("LOG_FORMAT is read in any case and shown in lower case") {
+  struct Case {
+    std::string text;
+    log::Format format;
+    std::string shown;
+  };
+  for (const Case& c : {Case{"JSON", log::Format::json, "json"}, Case{"Json", log::Format::json, "json"},
+                        Case{"TEXT", log::Format::text, "text"}, Case{"Text", log::Format::text, "text"}}) {
+    CAPTURE(c.text);
+    auto loaded = load_env({{"LOG_FORMAT", c.text}});
+    REQUIRE(loaded);
+    CHECK(loaded->log_format == c.format);
+    CHECK(shown(*loaded, "log.format") == c.shown);
+  }
+  auto flag = load_with({{"--log-format", "JSON"}});
+  REQUIRE(flag);
+  CHECK(flag->log_format == log::Format::json);
+  CHECK(error_of(load_env({{"LOG_FORMAT", "JSONL"}})) == "LOG_FORMAT=\"JSONL\" (environment): must be text or json");
 }
 
 TEST_CASE("LOG_LEVEL is debug, info, warn or error in any case, and warning means warn") {
@@ -894,6 +1026,22 @@ TEST_CASE("a bad table name in a verify.tables array is an error naming the file
             .ends_with(": table name \"a.b.c\": expected table or schema.table"));
 }
 
+TEST_CASE("a bad verify.tables array is shown as its items joined with commas") {
+  TempDir dir;
+  std::string path = dir.write("s.toml", "[verify]\ntables = [\"ok\", \"a.b.c\"]\n");
+  CHECK(error_of(load_with({{"--config", path}})) ==
+        path + ":2:1: verify.tables = \"ok,a.b.c\": table name \"a.b.c\": expected table or schema.table");
+  std::string blank = dir.write("blank.toml", "[verify]\ntables = [\"\"]\n");
+  CHECK(error_of(load_with({{"--config", blank}})) ==
+        blank + ":2:1: verify.tables = \"\": table name \"\": empty name");
+}
+
+TEST_CASE("verify.tables must be an array of strings") {
+  TempDir dir;
+  std::string path = dir.write("s.toml", "[verify]\ntables = [\"users\", 1]\n");
+  CHECK(error_of(load_with({{"--config", path}})) == path + ":2:1: verify.tables: expected an array of strings");
+}
+
 TEST_CASE("a TOML syntax error is reported as path:line:col") {
   TempDir dir;
   std::string path = dir.write("s.toml", "[database]\nmax_retries = 3\nurl = \n");
@@ -933,6 +1081,26 @@ TEST_CASE("an array for a single-valued TOML setting is an error") {
         path + ":2:1: database.max_retries: expected a single value, not an array");
 }
 
+TEST_CASE("an array for a single-valued TOML setting is an error whatever its items are") {
+  TempDir dir;
+  struct Case {
+    std::string line;
+    std::string key;
+  };
+  for (const Case& c : {Case{"[database]\nmax_retries = [3]\n", "database.max_retries"},
+                        Case{"[database]\nretry_interval = [0.5, 1]\n", "database.retry_interval"},
+                        Case{"[migrations]\nauto = [true]\n", "migrations.auto"},
+                        Case{"[migrations]\ntimeout = []\n", "migrations.timeout"},
+                        Case{"[migrations]\ndir = [[\"a\"]]\n", "migrations.dir"},
+                        Case{"[log]\nformat = [\"json\", 1]\n", "log.format"},
+                        Case{"[database]\nurl = [\"postgresql://app:hunter2@db/shop\"]\n", "database.url"}}) {
+    CAPTURE(c.line);
+    std::string path = dir.write("s.toml", c.line);
+    CHECK(error_of(load_with({{"--config", path}})) ==
+          path + ":2:1: " + c.key + ": expected a single value, not an array");
+  }
+}
+
 TEST_CASE("a date in a TOML file is not a setting value") {
   TempDir dir;
   std::string path = dir.write("s.toml", "[migrations]\ntimeout = 2024-01-01T00:00:00Z\n");
@@ -965,6 +1133,16 @@ TEST_CASE("SCHEMAGATE_CONFIG naming a missing file is an error naming the variab
   std::string path = dir.path_of("missing.toml");
   CHECK(error_of(load_env({{"SCHEMAGATE_CONFIG", path}})) ==
         "SCHEMAGATE_CONFIG=\"" + path + "\" (environment): cannot read: No such file or directory");
+}
+
+TEST_CASE("a directory given as the TOML file is an error naming where it came from") {
+  TempDir dir;
+  std::string path = dir.path_of("schemagate.toml");
+  std::filesystem::create_directory(path);
+  CHECK(error_of(load_with({{"--config", path}})) == "--config=\"" + path + "\" (flag): cannot read: Is a directory");
+  CHECK(error_of(load_env({{"SCHEMAGATE_CONFIG", path}})) ==
+        "SCHEMAGATE_CONFIG=\"" + path + "\" (environment): cannot read: Is a directory");
+  CHECK(error_of(load_with({}, {}, path)) == "config=\"" + path + "\" (default): cannot read: Is a directory");
 }
 
 TEST_CASE("--config wins over SCHEMAGATE_CONFIG, which wins over ./schemagate.toml") {

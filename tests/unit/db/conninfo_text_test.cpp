@@ -82,6 +82,38 @@ TEST_CASE("conninfo without a password carries none") {
   CHECK(passwords_in("application_name=password=x") == Strings{});
 }
 
+TEST_CASE("a bare conninfo password may hold blanks escaped with a backslash, as libpq reads it") {
+  CHECK(passwords_in(R"(password=ab\ cd)") == Strings{R"(ab\ cd)", "ab cd"});
+  CHECK(passwords_in(R"(host=db password=two\ spaced\ words user=app)") ==
+        Strings{R"(two\ spaced\ words)", "two spaced words"});
+  CHECK(passwords_in("host=db password=tab\\\tsep user=app") == Strings{"tab\\\tsep", "tab\tsep"});
+}
+
+TEST_CASE("a backslash escapes any character of a bare conninfo password, itself included") {
+  // `ab\\` is "ab\"; the blank after it ends the value.
+  CHECK(passwords_in(R"(password=ab\\ host=db)") == Strings{R"(ab\\)", R"(ab\)"});
+  CHECK(passwords_in(R"(password=it\'s host=db)") == Strings{R"(it\'s)", "it's"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// passwords_in: URLs libpq would misread (url_problem refuses them, but nothing may print them)
+
+TEST_CASE("a URL password with an unescaped '@' is found whole, up to the last '@'") {
+  CHECK(passwords_in("postgresql://u:p@ss@h/db") == Strings{"p", "p@ss"});
+  CHECK(passwords_in("postgresql://app:hunter@2024@db:5432/shop?sslmode=require") ==
+        Strings{"hunter", "hunter@2024"});
+}
+
+TEST_CASE("a URL password with an unescaped '/' is found whole") {
+  CHECK(passwords_in("postgresql://u:pa/ss@h/db") == Strings{"pa/ss"});
+  CHECK(passwords_in("postgresql://app:hun/ter2@db/shop?password=two") == Strings{"hun/ter2", "two"});
+}
+
+TEST_CASE("an '@' in the query does not make a password of the host") {
+  CHECK(passwords_in("postgresql://app@db:5432/shop?application_name=a@b") == Strings{});
+  CHECK(passwords_in("postgresql://app:pw@db/shop?application_name=a@b") == Strings{"pw"});
+}
+
 // ---------------------------------------------------------------------------------------------
 // mask_passwords
 
@@ -94,6 +126,23 @@ TEST_CASE("mask_passwords replaces each password and keeps the rest") {
         "postgresql://app@db/shop?password=****&application_name=web");
   CHECK(mask_passwords("host=db password=s3cret user=app") == "host=db password=**** user=app");
   CHECK(mask_passwords(R"(host=db password='it\'s here' user=app)") == "host=db password=**** user=app");
+}
+
+TEST_CASE("mask_passwords masks a bare conninfo password with escaped blanks as one value") {
+  CHECK(mask_passwords(R"(password=ab\ cd)") == "password=****");
+  CHECK(mask_passwords(R"(host=db password=ab\ cd user=app)") == "host=db password=**** user=app");
+  CHECK(mask_passwords(R"(host=db password=ab\\ user=app)") == "host=db password=**** user=app");
+}
+
+TEST_CASE("mask_passwords masks the whole password of a URL libpq would misread, once") {
+  CHECK(mask_passwords("postgresql://u:pa/ss@h/db") == "postgresql://u:****@h/db");
+  CHECK(mask_passwords("postgresql://u:pa/ss@h/db?sslmode=require&password=x") ==
+        "postgresql://u:****@h/db?sslmode=require&password=****");
+}
+
+TEST_CASE("mask_passwords masks a URL password with an unescaped '@' as one password") {
+  CHECK(mask_passwords("postgresql://u:p@ss@h/db") == "postgresql://u:****@h/db");
+  CHECK(mask_passwords("postgresql://app:hunter@2024@db/shop") == "postgresql://app:****@db/shop");
 }
 
 TEST_CASE("mask_passwords leaves a string without a password as it is") {
@@ -125,6 +174,13 @@ TEST_CASE("mask_passwords never leaves a password in its output") {
       {R"(password='hun\'ter2' host=db)", "hun'ter2"},
       {"host=db sslpassword=hunter2 password=hunter3", "hunter2"},
       {"host=db sslpassword=hunter2 password=hunter3", "hunter3"},
+      {R"(host=db password=hun\ ter2 user=app)", "ter2"},
+      {R"(password=hunter\ 2)", "hunter 2"},
+      {"postgresql://app:hun@ter2@db/shop", "hun@ter2"},
+      {"postgresql://app:hun@ter2@db/shop", "ter2"},
+      {"postgresql://app:hun/ter2@db/shop", "hun/ter2"},
+      {"postgresql://app:hun/ter2@db/shop", "ter2"},
+      {"postgresql://app:hun/ter@2@db/shop?sslmode=require", "ter@2"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.conninfo);

@@ -145,6 +145,65 @@ TEST_CASE("a connect_timeout that is not whole seconds is a configuration error"
   CHECK(Target::parse("host=db connect_timeout=10"));
 }
 
+TEST_CASE("a PGPORT that is not a port number is a configuration error naming the variable") {
+  for (std::string port : {"abc", "0", "99999", "5432,", "54 32"}) {
+    CAPTURE(port);
+    PgEnv env(Vars{{"PGPORT", port}});
+    CHECK(error_of("") == "port (from PGPORT) \"" + port + "\" is not a port number");
+    CHECK(error_of("postgresql://app@db/shop") == "port (from PGPORT) \"" + port + "\" is not a port number");
+    CHECK(error_of("host=db user=app") == "port (from PGPORT) \"" + port + "\" is not a port number");
+  }
+}
+
+TEST_CASE("a bad PGPORT is no error when the string names the port itself") {
+  PgEnv env(Vars{{"PGPORT", "abc"}});
+  CHECK(parsed("postgresql://app@db:6432/shop").display() == "app@db:6432/shop");
+  CHECK(parsed("host=db port=6432 user=app dbname=shop").display() == "app@db:6432/shop");
+}
+
+TEST_CASE("a bad port in the string is named as the string's, even with PGPORT set") {
+  PgEnv env(Vars{{"PGPORT", "5433"}});
+  CHECK(error_of("host=db port=abc") == "port \"abc\" is not a port number");
+}
+
+TEST_CASE("an unknown PGSSLMODE is a configuration error naming the variable") {
+  PgEnv env(Vars{{"PGSSLMODE", "requried"}});
+  CHECK(error_of("") == "sslmode (from PGSSLMODE) \"requried\" is not one of disable, allow, prefer, require, "
+                        "verify-ca, verify-full");
+  CHECK(error_of("postgresql://app@db/shop") ==
+        "sslmode (from PGSSLMODE) \"requried\" is not one of disable, allow, prefer, require, verify-ca, "
+        "verify-full");
+  CHECK(Target::parse("postgresql://app@db/shop?sslmode=require"));
+}
+
+TEST_CASE("a PGCONNECT_TIMEOUT that is not whole seconds is a configuration error naming the variable") {
+  PgEnv env(Vars{{"PGCONNECT_TIMEOUT", "5s"}});
+  CHECK(error_of("") == "connect_timeout (from PGCONNECT_TIMEOUT) \"5s\" is not a whole number of seconds");
+  CHECK(error_of("host=db") == "connect_timeout (from PGCONNECT_TIMEOUT) \"5s\" is not a whole number of seconds");
+  CHECK(Target::parse("host=db connect_timeout=5"));
+}
+
+TEST_CASE("valid or empty PGPORT, PGSSLMODE and PGCONNECT_TIMEOUT are accepted") {
+  SUBCASE("valid") {
+    PgEnv env(Vars{{"PGPORT", "6432"}, {"PGSSLMODE", "verify-full"}, {"PGCONNECT_TIMEOUT", "10"}, {"PGUSER", "app"}});
+    CHECK(parsed("host=db").display() == "app@db:6432/app");
+  }
+  SUBCASE("empty") {
+    PgEnv env(Vars{{"PGPORT", ""}, {"PGSSLMODE", ""}, {"PGCONNECT_TIMEOUT", ""}, {"PGUSER", "app"}});
+    CHECK(parsed("host=db").display() == "app@db:5432/app");
+  }
+}
+
+TEST_CASE("a bad PGPORT is reported before a bad PGSSLMODE or PGCONNECT_TIMEOUT") {
+  PgEnv env(Vars{{"PGPORT", "x"}, {"PGSSLMODE", "y"}, {"PGCONNECT_TIMEOUT", "z"}});
+  CHECK(error_of("") == "port (from PGPORT) \"x\" is not a port number");
+}
+
+TEST_CASE("a bad PGPORT's message is scrubbed of a password equal to it") {
+  PgEnv env(Vars{{"PGPORT", "hunter2"}, {"PGPASSWORD", "hunter2"}});
+  CHECK(error_of("") == "port (from PGPORT) \"****\" is not a port number");
+}
+
 TEST_CASE("a string libpq cannot parse is a configuration error in libpq's words") {
   PgEnv env;
   CHECK(error_of("host=db bogus=1") == "not a valid connection string: invalid connection option \"bogus\"");
@@ -232,6 +291,15 @@ TEST_CASE("a conninfo password with backslash escapes is a secret as libpq reads
   Target t = parsed(R"(host=db password=two\ words)");
   CHECK(mentions(t.secrets, "two words"));
   CHECK(t.scrub("the password two words was wrong") == "the password **** was wrong");
+}
+
+TEST_CASE("a conninfo password with an escaped blank is scrubbed in every spelling") {
+  PgEnv env;
+  Target t = parsed(R"(host=db password=ab\ cd user=app)");
+  CHECK(mentions(t.secrets, R"(ab\ cd)"));
+  CHECK(mentions(t.secrets, "ab cd"));
+  CHECK(t.scrub(R"(given host=db password=ab\ cd user=app, read as ab cd)") ==
+        "given host=db password=**** user=app, read as ****");
 }
 
 }  // namespace
