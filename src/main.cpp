@@ -2,7 +2,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <exception>
-#include <iostream>
+#include "util/file.h"
 
 #include "cli/cli.h"
 #include "commands/commands.h"
@@ -73,11 +73,11 @@ int main(int argc, char** argv) {
     auto inv = cli::parse(args);
     if (!inv) return fail(inv.error());
     if (inv->help) {
-      std::cout << cli::usage();
+      print(cli::usage());
       return 0;
     }
     if (inv->version) {
-      std::cout << "schemagate " << SCHEMAGATE_VERSION << '\n';
+      print(std::string("schemagate ") + SCHEMAGATE_VERSION + "\n");
       return 0;
     }
 

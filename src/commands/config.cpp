@@ -1,7 +1,7 @@
 #include <algorithm>
-#include <iostream>
 
 #include "commands/commands.h"
+#include "util/file.h"
 
 namespace schemagate::commands {
 
@@ -27,12 +27,11 @@ Status config(Context& ctx) {
       out.resize(key_width + 2 + std::max(value_width, value.size()) + 2, ' ');
       out += source;
     }
-    std::cout << out << '\n';
+    print(out + "\n");
   };
   for (const auto& row : s.shown) line(row.key, shown_value(row), row.source.describe());
   // What the URL or the PG* variables resolve to, as every log line will name it.
   line("database", target->display(), "");
-  std::cout.flush();
   return {};
 }
 

@@ -1,10 +1,10 @@
-#include <iostream>
 
 #include "commands/commands.h"
 #include "commands/migrations.h"
 #include "log/log.h"
 #include "migrate/lock.h"
 #include "migrate/plan.h"
+#include "util/file.h"
 
 namespace schemagate::commands {
 
@@ -45,8 +45,9 @@ Status down(Context& ctx) {
                    c->up.path + ": version " + c->version_text + " has no down section to roll back with; nothing was rolled back",
                    0, {}};
   if (inv.dry_run) {
-    std::cout << "-- " << chosen.size() << " migration(s) to roll back; nothing changes (--dry-run)\n";
-    for (const auto* c : chosen) std::cout << "\n-- " << c->down.path << " (version " << c->version_text << ", down)\n" << c->down.sql << "\n";
+    std::string out = "-- " + std::to_string(chosen.size()) + " migration(s) to roll back; nothing changes (--dry-run)\n";
+    for (const auto* c : chosen) out += "\n-- " + c->down.path + " (version " + c->version_text + ", down)\n" + c->down.sql + "\n";
+    print(out);
     return {};
   }
   auto reverted = migrate::revert(*conn, m->table, chosen, apply_options(ctx.settings, deadline), stop);

@@ -1,11 +1,10 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 
 #include "commands/commands.h"
 #include "log/log.h"
+#include "util/file.h"
 
 namespace schemagate::commands {
 
@@ -28,13 +27,9 @@ Status new_migration(Context& ctx) {
   char version[16];
   std::strftime(version, sizeof version, "%Y%m%d%H%M%S", &utc);
   std::string path = dir + "/" + version + "_" + name + ".sql";
-  if (std::filesystem::exists(path, ec))
-    return Error{ErrorKind::Usage, path + " already exists", 0, {}};
-  std::ofstream out(path);
-  out << "-- migrate:up\n\n\n-- migrate:down\n\n";
-  out.close();
-  if (!out) return Error{ErrorKind::Config, path + ": cannot write", 0, {}};
-  std::cout << path << '\n';
+  if (Status made = create_file(path, "-- migrate:up\n\n\n-- migrate:down\n\n"); !made)
+    return Error{ErrorKind::Config, path + ": cannot create: " + made.error().message, 0, {}};
+  print(path + "\n");
   return {};
 }
 

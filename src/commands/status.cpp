@@ -1,9 +1,8 @@
-#include <iostream>
-#include <map>
 
 #include "commands/commands.h"
 #include "commands/migrations.h"
 #include "migrate/plan.h"
+#include "util/file.h"
 
 namespace schemagate::commands {
 namespace {
@@ -38,34 +37,32 @@ Status status(Context& ctx) {
   auto history = migrate::read_history(*conn, m->table, stop);
   if (!history) return history.error();
   auto plan = migrate::plan_up(m->files, *history);
-  std::map<std::string, const migrate::Migration*> files;
-  for (const auto& f : m->files) files[f.version] = &f;
 
   const std::vector<const migrate::Migration*> none;
   const auto& pending = plan ? plan->pending : none;
+  std::string out;
   if (ctx.invocation.json) {
-    std::cout << "{\"applied\":[";
+    out = "{\"applied\":[";
     for (size_t i = 0; i < history->size(); ++i) {
       const auto& r = (*history)[i];
-      std::cout << (i ? "," : "") << "{\"version\":" << json_string(r.version_text) << ",\"name\":" << json_string(r.name)
-                << ",\"applied_at\":" << json_string(r.applied_at)
-                << ",\"duration_ms\":" << (r.duration_ms.empty() ? "null" : r.duration_ms)
-                << ",\"dirty\":" << (r.is_dirty ? "true" : "false") << "}";
+      out += std::string(i ? "," : "") + "{\"version\":" + json_string(r.version_text) + ",\"name\":" +
+             json_string(r.name) + ",\"applied_at\":" + json_string(r.applied_at) +
+             ",\"duration_ms\":" + (r.duration_ms.empty() ? "null" : r.duration_ms) +
+             ",\"dirty\":" + (r.is_dirty ? "true" : "false") + "}";
     }
-    std::cout << "],\"pending\":[";
+    out += "],\"pending\":[";
     for (size_t i = 0; i < pending.size(); ++i)
-      std::cout << (i ? "," : "") << "{\"version\":" << json_string(pending[i]->version_text)
-                << ",\"name\":" << json_string(pending[i]->name) << ",\"path\":" << json_string(pending[i]->up.path) << "}";
-    std::cout << "],\"problem\":" << (plan ? "null" : json_string(plan.error().message)) << "}\n";
+      out += std::string(i ? "," : "") + "{\"version\":" + json_string(pending[i]->version_text) +
+             ",\"name\":" + json_string(pending[i]->name) + ",\"path\":" + json_string(pending[i]->up.path) + "}";
+    out += "],\"problem\":" + (plan ? std::string("null") : json_string(plan.error().message)) + "}\n";
   } else {
     for (const auto& r : *history)
-      std::cout << "applied  " << r.version_text << "  " << r.name << "  " << r.applied_at
-                << (r.duration_ms.empty() ? "" : "  " + r.duration_ms + " ms") << (r.is_dirty ? "  DIRTY" : "")
-                << '\n';
-    for (const auto* p : pending) std::cout << "pending  " << p->version_text << "  " << p->name << "  " << p->up.path << '\n';
-    std::cout << history->size() << " applied, " << pending.size() << " pending\n";
+      out += "applied  " + r.version_text + "  " + r.name + "  " + r.applied_at +
+             (r.duration_ms.empty() ? "" : "  " + r.duration_ms + " ms") + (r.is_dirty ? "  DIRTY" : "") + "\n";
+    for (const auto* p : pending) out += "pending  " + p->version_text + "  " + p->name + "  " + p->up.path + "\n";
+    out += std::to_string(history->size()) + " applied, " + std::to_string(pending.size()) + " pending\n";
   }
-  std::cout.flush();
+  print(out);
   if (!plan) return plan.error();
   if (!pending.empty())
     return Error{ErrorKind::Pending, std::to_string(pending.size()) + " pending migration(s)", 0, {}};

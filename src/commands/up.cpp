@@ -1,8 +1,8 @@
-#include <iostream>
 
 #include "commands/commands.h"
 #include "commands/migrations.h"
 #include "migrate/plan.h"
+#include "util/file.h"
 
 namespace schemagate::commands {
 namespace {
@@ -15,15 +15,14 @@ Status print_plan(const Context& ctx, db::Connection& conn) {
   if (!history) return history.error();
   auto plan = migrate::plan_up(m->files, *history, ctx.invocation.to);
   if (!plan) return plan.error();
-  std::cout << "-- " << plan->pending.size() << " pending migration(s); nothing is applied (--dry-run)\n";
+  std::string out = "-- " + std::to_string(plan->pending.size()) + " pending migration(s); nothing is applied (--dry-run)\n";
   for (const auto* p : plan->pending) {
-    std::cout << "\n-- " << p->up.path << " (version " << p->version_text << ", "
-              << (p->up.transactional ? "in a transaction" : "outside a transaction: " + p->up.why_not_transactional)
-              << ")\n"
-              << p->up.sql;
-    if (!p->up.sql.empty() && p->up.sql.back() != '\n') std::cout << '\n';
+    out += "\n-- " + p->up.path + " (version " + p->version_text + ", " +
+           (p->up.transactional ? "in a transaction" : "outside a transaction: " + p->up.why_not_transactional) + ")\n" +
+           p->up.sql;
+    if (!p->up.sql.empty() && p->up.sql.back() != '\n') out += '\n';
   }
-  std::cout.flush();
+  print(out);
   return {};
 }
 

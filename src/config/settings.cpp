@@ -8,12 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "config/toml.h"
 #include "db/conninfo_text.h"
+#include "util/file.h"
 
 namespace schemagate::config {
 namespace {
@@ -219,14 +218,9 @@ std::string label(const Def& def, const Raw& raw) {
 
 // Reads DATABASE_URL_FILE: Docker and Kubernetes secrets end the file with a newline.
 Result<std::string> read_secret_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return config_error("cannot read: Is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return config_error("cannot read: " + std::string(std::strerror(errno)));
-  std::stringstream content;
-  content << in.rdbuf();
-  if (in.bad()) return config_error("cannot read: " + std::string(std::strerror(errno)));
-  std::string text = content.str();
+  auto content = read_file(path);
+  if (!content) return config_error("cannot read: " + content.error().message);
+  std::string text = std::move(*content);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty()) return config_error("the file is empty");
   return text;
@@ -410,12 +404,9 @@ Result<Settings> load(std::span<const FlagValue> flags, const Env& env, const st
   if (*file) {
     const Raw& f = **file;
     chosen["config"] = f;
-    std::error_code ec;
-    if (std::filesystem::is_directory(f.text, ec))
-      return config_error(label(kDefs.back(), f) + ": cannot read: Is a directory");
-    if (std::ifstream probe(f.text); !probe)
-      return config_error(label(kDefs.back(), f) + ": cannot read: " + std::strerror(errno));
-    auto entries = read_toml_file(f.text);
+    auto text = read_file(f.text);
+    if (!text) return config_error(label(kDefs.back(), f) + ": cannot read: " + text.error().message);
+    auto entries = parse_toml(*text, f.text);
     if (!entries) return entries.error();
     for (const TomlEntry& e : *entries) {
       if (e.is_table) {

@@ -1,10 +1,6 @@
 #include "config/toml.h"
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <toml++/toml.h>
 
 namespace schemagate::config {
@@ -59,12 +55,7 @@ void flatten(const toml::table& table, const std::string& prefix, const std::str
 
 }  // namespace
 
-Result<std::vector<TomlEntry>> read_toml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{ErrorKind::Config, path + ": cannot read: " + std::strerror(errno), 0, {}};
-  std::stringstream content;
-  content << in.rdbuf();
-  std::string text = content.str();
+Result<std::vector<TomlEntry>> parse_toml(const std::string& text, const std::string& path) {
   try {
     toml::table table = toml::parse(text, path);
     std::vector<TomlEntry> out;

@@ -19,8 +19,7 @@ struct TomlEntry {
   std::string type_error; // set when the value is of a type no setting takes
 };
 
-// Fails with ErrorKind::Config naming path:line:col for syntax errors, or the path when the file
-// cannot be read.
-Result<std::vector<TomlEntry>> read_toml_file(const std::string& path);
+// Parses a settings file's text; fails with ErrorKind::Config naming path:line:col.
+Result<std::vector<TomlEntry>> parse_toml(const std::string& text, const std::string& path);
 
 }  // namespace schemagate::config

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "migrate/split.h"
 #include "util/checksum.h"
+#include "util/file.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -88,6 +87,18 @@ bool needs_no_transaction(std::string_view stmt) {
   return false;
 }
 
+std::vector<std::string_view> words_of(std::string_view text) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    size_t begin = i;
+    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > begin) words.push_back(text.substr(begin, i - begin));
+  }
+  return words;
+}
+
 struct Marker {
   bool is_up;
   bool transactional;
@@ -122,13 +133,12 @@ Result<std::vector<Marker>> find_markers(std::string_view text, std::string_view
         } else {
           return bad(at_line(path, line) + ": unknown marker; expected -- migrate:up or -- migrate:down");
         }
-        std::istringstream options{std::string(rest)};
-        for (std::string opt; options >> opt;) {
+        for (std::string_view opt : words_of(rest)) {
           std::string lower;
           for (char c : opt) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
           if (lower == "transaction:false") m.transactional = false;
           else if (lower != "transaction:true")
-            return bad(at_line(path, line) + ": unknown marker option \"" + opt + "\"; expected transaction:false");
+            return bad(at_line(path, line) + ": unknown marker option \"" + std::string(opt) + "\"; expected transaction:false");
         }
         markers.push_back(m);
       }
@@ -295,11 +305,9 @@ Result<std::vector<Migration>> read_dir(const std::string& dir) {
   std::map<std::string, bool> is_single;  // by version: from a file with markers
   for (const fs::path& file : files) {
     std::string path = file.string();
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream content;
-    content << in.rdbuf();
-    if (!in) return bad(path + ": cannot read");
-    auto m = parse_file(file.filename().string(), path, content.str());
+    auto content = read_file(path);
+    if (!content) return bad(path + ": cannot read: " + content.error().message);
+    auto m = parse_file(file.filename().string(), path, std::move(*content));
     if (!m) return m.error();
     bool single = !file.stem().string().ends_with(".up") && !file.stem().string().ends_with(".down");
     auto [slot, inserted] = by_version.try_emplace(m->version, *m);
