@@ -20,9 +20,11 @@ Status down(Context& ctx) {
   if (!m) return m.error();
 
   Deadline deadline = migration_deadline(ctx.settings);
+  auto table = migrate::resolve_schema(*conn, m->table, stop);
+  if (!table) return table.error();
   if (!inv.dry_run)
-    if (Status locked = migrate::take_lock(*conn, m->table, deadline, stop); !locked) return locked.error();
-  auto history = migrate::read_history(*conn, m->table, stop);
+    if (Status locked = migrate::take_lock(*conn, *table, deadline, stop); !locked) return locked.error();
+  auto history = migrate::read_history(*conn, *table, stop);
   if (!history) return history.error();
   // The same checks as up: rolling back over drift or a dirty mark would compound the damage.
   if (auto plan = migrate::plan_up(m->files, *history); !plan) return plan.error();
@@ -50,10 +52,10 @@ Status down(Context& ctx) {
     print(out);
     return {};
   }
-  auto reverted = migrate::revert(*conn, m->table, chosen, apply_options(ctx.settings, deadline), stop);
+  auto reverted = migrate::revert(*conn, *table, chosen, apply_options(ctx.settings, deadline), stop);
   if (!reverted) return reverted.error();
   log::info("rollback done", {{"rolled_back", std::to_string(*reverted)}});
-  return migrate::release_lock(*conn, m->table, stop);
+  return migrate::release_lock(*conn, *table, stop);
 }
 
 }  // namespace schemagate::commands

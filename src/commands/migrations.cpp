@@ -32,14 +32,18 @@ Status await_others(const Context& ctx, db::Connection& conn, const Migrations& 
   for (;;) {
     auto history = migrate::read_history(conn, m.table, stop);
     if (!history) return history.error();
+    // A dirty mark may be another runner's migration in progress: keep waiting, and report it
+    // only if time runs out.
     auto plan = migrate::plan_up(m.files, *history);
-    if (!plan) return plan.error();
-    if (plan->pending.empty()) {
+    if (plan && plan->pending.empty()) {
       log::info("migrations applied by another runner");
       return {};
     }
     if (deadline.expired())
-      return Error{ErrorKind::Timeout, "timed out waiting for another runner; still pending: " + versions(plan->pending), 0, {}};
+      return Error{ErrorKind::Timeout,
+                   "timed out waiting for another runner; " +
+                       (plan ? "still pending: " + versions(plan->pending) : plan.error().message),
+                   0, {}};
     if (int sig = stop.sleep_until(Deadline::after(std::chrono::milliseconds(500)).earlier(deadline)))
       return interrupted(sig);
   }
@@ -97,15 +101,15 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
   auto history = migrate::read_history(conn, m->table, stop);
   if (!history) return history.error();
   auto plan = migrate::plan_up(m->files, *history, to);
-  if (!plan) return plan.error();
-  if (plan->pending.empty() && plan->unrecorded.empty()) {
+  if (plan && plan->pending.empty() && plan->unrecorded.empty()) {
     log::info("database is up to date", {{"applied", std::to_string(history->size())}});
     return {};
   }
 
   Deadline deadline = migration_deadline(s);
-  if (s.await && !explicit_up && !plan->pending.empty()) return await_others(ctx, conn, *m, deadline);
+  if (s.await && !explicit_up) return await_others(ctx, conn, *m, deadline);
   if (!s.auto_migrate && !explicit_up) {
+    if (!plan) return plan.error();
     if (plan->pending.empty()) return {};
     return Error{ErrorKind::Pending,
                  std::to_string(plan->pending.size()) + " pending migration(s): " + versions(plan->pending) +
@@ -113,15 +117,23 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
                  0, {}};
   }
 
-  if (Status locked = migrate::take_lock(conn, m->table, deadline, stop); !locked) return locked.error();
+  // A problem seen without the lock may be another replica's work in progress (a dirty mark
+  // while it runs CREATE INDEX CONCURRENTLY): only the state under the lock decides.
+  auto table = migrate::resolve_schema(conn, m->table, stop);
+  if (!table) return table.error();
+  if (Status locked = migrate::take_lock(conn, *table, deadline, stop); !locked) return locked.error();
   // 5. Under the lock, read again: another replica may have applied them meanwhile.
-  history = migrate::read_history(conn, m->table, stop);
+  history = migrate::read_history(conn, *table, stop);
   if (!history) return history.error();
   plan = migrate::plan_up(m->files, *history, to);
   if (!plan) return plan.error();
-  if (Status ok = migrate::ensure_table(conn, m->table, stop); !ok) return ok.error();
+  if (plan->pending.empty() && plan->unrecorded.empty()) {
+    log::info("database is up to date: another runner applied the migrations");
+    return migrate::release_lock(conn, *table, stop);
+  }
+  if (Status ok = migrate::ensure_table(conn, *table, stop); !ok) return ok.error();
   if (!plan->unrecorded.empty()) {
-    if (Status ok = record_checksums(conn, m->table, plan->unrecorded, stop); !ok) return ok.error();
+    if (Status ok = record_checksums(conn, *table, plan->unrecorded, stop); !ok) return ok.error();
     log::info("recorded checksums of migrations applied before schemagate",
               {{"count", std::to_string(plan->unrecorded.size())}});
   }
@@ -129,9 +141,9 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
     log::warn("applying " + late->up.path + " although a newer version is already applied");
 
   // 6. Apply.
-  auto applied = migrate::apply(conn, m->table, plan->pending, apply_options(s, deadline), stop);
+  auto applied = migrate::apply(conn, *table, plan->pending, apply_options(s, deadline), stop);
   if (!applied) return applied.error();
-  if (Status released = migrate::release_lock(conn, m->table, stop); !released) return released.error();
+  if (Status released = migrate::release_lock(conn, *table, stop); !released) return released.error();
   log::info("migrations done", {{"applied", std::to_string(*applied)},
                                 {"skipped", std::to_string(history->size())},
                                 {"total", seconds_since(start)}});

@@ -16,13 +16,15 @@ Status repair(Context& ctx) {
   if (!conn) return conn.error();
   auto m = load_migrations(ctx.settings);
   if (!m) return m.error();
-  if (Status locked = migrate::take_lock(*conn, m->table, migration_deadline(ctx.settings), stop); !locked)
+  auto resolved = migrate::resolve_schema(*conn, m->table, stop);
+  if (!resolved) return resolved.error();
+  if (Status locked = migrate::take_lock(*conn, *resolved, migration_deadline(ctx.settings), stop); !locked)
     return locked.error();
-  auto history = migrate::read_history(*conn, m->table, stop);
+  auto history = migrate::read_history(*conn, *resolved, stop);
   if (!history) return history.error();
-  if (Status ok = migrate::ensure_table(*conn, m->table, stop); !ok) return ok.error();
+  if (Status ok = migrate::ensure_table(*conn, *resolved, stop); !ok) return ok.error();
 
-  const std::string table = migrate::qualified(m->table);
+  const std::string table = migrate::qualified(*resolved);
   std::string sql = "begin;\n";
   std::vector<const migrate::Migration*> restamp;
   int changes = 0;
@@ -55,7 +57,7 @@ Status repair(Context& ctx) {
   auto done = conn->exec(sql, stop);
   if (!done) return done.error();
   log::info("repair done", {{"changes", std::to_string(changes)}});
-  return migrate::release_lock(*conn, m->table, stop);
+  return migrate::release_lock(*conn, *resolved, stop);
 }
 
 }  // namespace schemagate::commands

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "db/conninfo_text.h"
+#include "util/secret.h"
 
 namespace schemagate::db {
 namespace {
@@ -20,12 +21,6 @@ std::string value_of(const PQconninfoOption* options, std::string_view key) {
   for (auto* o = options; o && o->keyword; ++o)
     if (key == o->keyword && o->val && *o->val) return o->val;
   return {};
-}
-
-void replace_all(std::string& text, std::string_view what, std::string_view with) {
-  if (what.empty()) return;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
-    text.replace(at, what.size(), with);
 }
 
 std::string one_line(std::string text) {
@@ -80,7 +75,7 @@ std::string Target::scrub(std::string text) const {
   // Longest first: a decoded password may be a substring of its encoded form.
   std::vector<std::string> sorted = secrets;
   std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
-  for (const auto& secret : sorted) replace_all(text, secret, "****");
+  for (const auto& secret : sorted) mask_secret(text, secret);
   return text;
 }
 

@@ -1,5 +1,7 @@
 #include "log/log.h"
 
+#include "util/secret.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -118,11 +120,6 @@ void write(Level level, std::string_view message, Fields fields) {
   s.logger->log(to_spdlog(level), "{}", render(message, fields));
 }
 
-void replace_all(std::string& text, std::string_view what, std::string_view with) {
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
-    text.replace(at, what.size(), with);
-}
-
 }  // namespace
 
 void init(Format format, Level level) {
@@ -142,8 +139,7 @@ void init(Format format, Level level) {
 }
 
 void add_secret(std::string_view secret) {
-  // Very short values would blank out ordinary words; they are still masked where they are handled.
-  if (secret.size() < 3) return;
+  if (secret.empty()) return;
   auto& secrets = state().secrets;
   for (const auto& known : secrets)
     if (known == secret) return;
@@ -153,7 +149,7 @@ void add_secret(std::string_view secret) {
 }
 
 std::string scrub(std::string text) {
-  for (const auto& secret : state().secrets) replace_all(text, secret, "****");
+  for (const auto& secret : state().secrets) mask_secret(text, secret);
   return text;
 }
 

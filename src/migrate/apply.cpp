@@ -31,14 +31,11 @@ std::string seconds(milliseconds ms) {
 
 std::string label(const Migration& m) { return m.version_text + (m.name.empty() ? "" : " " + m.name); }
 
-// Milliseconds since the previous migration of the batch finished (or the batch arrived): every
-// tracking change's RETURNING moves the mark on.
+// Milliseconds since this migration started: the session prelude sets the mark.
 constexpr const char* kElapsedMs =
     "(extract(epoch from clock_timestamp() - coalesce(nullif(current_setting('schemagate.mark', true), '')"
     "::timestamptz, statement_timestamp())) * 1000)::bigint";
-constexpr const char* kReturning =
-    " returning version as schemagate_version, duration_ms,"
-    " pg_catalog.set_config('schemagate.mark', clock_timestamp()::text, true) as mark";
+constexpr const char* kReturning = " returning version as schemagate_version, duration_ms";
 
 enum class Direction { up, down };
 
@@ -56,8 +53,7 @@ std::string record_sql(const std::string& table, const Migration& m, bool dirty)
 // Removes the tracking row in the down section's transaction; RETURNING as record_sql does.
 std::string forget_sql(const std::string& table, const Migration& m) {
   return "delete from " + table + " where version = " + literal(m.version_text) +
-         " returning version as schemagate_version, " + kElapsedMs + " as duration_ms," +
-         " pg_catalog.set_config('schemagate.mark', clock_timestamp()::text, true) as mark";
+         " returning version as schemagate_version, " + kElapsedMs + " as duration_ms";
 }
 
 // Where one migration's SQL sits inside a batch.
@@ -74,7 +70,9 @@ struct Batch {
 // One migration's SQL as written, then the change to its tracking row, inside the batch's
 // transaction. A file that brings its own BEGIN/COMMIT travels alone and gets the change just
 // before its COMMIT.
-void append(Batch& batch, const Section& section, const Migration& m, const std::string& tracking) {
+void append(Batch& batch, const Section& section, const Migration& m, const std::string& tracking,
+            const std::string& prelude) {
+  batch.text += prelude;
   batch.pieces.push_back({&m, batch.text.size()});
   if (section.own_transaction) {
     batch.text.append(section.sql, 0, section.commit_offset);
@@ -104,7 +102,15 @@ class Applier {
       : conn_(conn), table_(qualified(table)), direction_(direction), options_(options), stop_(stop) {}
 
   Result<int> run(std::span<const Migration* const> pending) {
-    if (Status ok = set_up_session(); !ok) return ok.error();
+    prelude_ = session_prelude();
+    auto result = run_all(pending);
+    // What the migrations SET must not follow the session into the verify step (pg_dump empties
+    // the search_path).
+    if (result) (void)conn_.exec("reset all", stop_, options_.deadline);
+    return result;
+  }
+
+  Result<int> run_all(std::span<const Migration* const> pending) {
     size_t next = 0;
     int retries_left = options_.retry_attempts;
     while (next < pending.size()) {
@@ -145,15 +151,16 @@ class Applier {
   }
   std::string_view verb() const { return direction_ == Direction::up ? "applied " : "rolled back "; }
 
-  Status set_up_session() {
-    std::string setup = "set lock_timeout = " + std::to_string(options_.lock_timeout.count()) +
+  // Sent before every migration: each starts from the same session state, whatever the one
+  // before it SET (pg_dump output sets lock_timeout = 0 and an empty search_path), and with the
+  // mark its duration is measured from.
+  std::string session_prelude() const {
+    std::string setup = "reset all;\nset lock_timeout = " + std::to_string(options_.lock_timeout.count()) +
                         ";\nset standard_conforming_strings = on;\n";
     // PostgreSQL 14+: the server notices a vanished client within a second and ends its
     // statement, so a killed runner's migration and lock do not outlive it.
     if (conn_.server_version_number() >= 140000) setup += "set client_connection_check_interval = 1000;\n";
-    auto done = conn_.exec(setup, stop_);
-    if (!done) return done.error();
-    return {};
+    return setup + "select pg_catalog.set_config('schemagate.mark', clock_timestamp()::text, false);\n";
   }
 
   // The longest run of transactional migrations from the front of pending that can share one
@@ -173,9 +180,14 @@ class Applier {
     }
     Batch batch;
     bool own = count == 1 && section(*pending[0]).own_transaction;
-    if (!own) batch.text = "begin;\n";
-    for (size_t i = 0; i < count; ++i) append(batch, section(*pending[i]), *pending[i], tracking(*pending[i]));
-    if (!own) batch.text += "commit;\n";
+    if (own) {
+      append(batch, section(*pending[0]), *pending[0], tracking(*pending[0]), prelude_);
+      return batch;
+    }
+    batch.text = "begin;\n";
+    for (size_t i = 0; i < count; ++i)
+      append(batch, section(*pending[i]), *pending[i], tracking(*pending[i]), prelude_);
+    batch.text += "commit;\n";
     return batch;
   }
 
@@ -202,7 +214,11 @@ class Applier {
     (void)conn_.exec("rollback", Interrupt{});
     // The migration that failed: the first whose tracking change did not come back.
     const Migration& failed = *batch.pieces[std::min(durations.size(), batch.pieces.size() - 1)].migration;
-    if (e.kind == ErrorKind::Timeout) return out_of_time(failed);
+    // The server holds back a batch's results until it ends, so a cancelled batch cannot say
+    // which of its migrations was running: name them all.
+    if (e.kind == ErrorKind::Timeout)
+      return batch.pieces.size() == 1 ? out_of_time(failed)
+                                      : out_of_time(*batch.pieces.front().migration, batch.pieces.back().migration);
     std::string rolled_back = batch.pieces.size() > 1
                                   ? " (the " + std::to_string(batch.pieces.size()) +
                                         " migrations of its batch were rolled back with it)"
@@ -226,6 +242,7 @@ class Applier {
     log::info("running " + label(m) + (direction_ == Direction::up ? "" : " (down)") + " outside a transaction (" +
               sec.why_not_transactional + "); it stays marked dirty until it finishes");
     auto started = std::chrono::steady_clock::now();
+    if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
     std::string mark_sql = direction_ == Direction::up
                                ? record_sql(table_, m, true)
                                : "update " + table_ + " set dirty = true where version = " + literal(m.version_text);
@@ -241,7 +258,9 @@ class Applier {
                   ". Check the database, finish or undo the migration by hand, then run `schemagate repair`";
       // A statement failing outside a transaction is not retried: part of the file has run.
       e.sqlstate.clear();
-      size_t at = s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position) : 0);
+      // Without a position, point at the statement's first token, not the blank before it.
+      size_t at = s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position)
+                                             : s.text.size() - without_leading_comments(s.text).size());
       e.position = 0;
       return located(std::move(e), sec, at);
     }
@@ -257,10 +276,12 @@ class Applier {
     return {};
   }
 
-  Error out_of_time(const Migration& m) {
+  Error out_of_time(const Migration& m, const Migration* last = nullptr) {
+    std::string what = last ? "the batch " + label(m) + " ... " + label(*last) : label(m);
     return Error{ErrorKind::Timeout,
-                 "out of time (migrations.timeout) while " + std::string(direction_ == Direction::up ? "applying " : "rolling back ") + label(m) +
-                     ": its statement was cancelled and rolled back",
+                 "out of time (migrations.timeout) while " +
+                     std::string(direction_ == Direction::up ? "applying " : "rolling back ") + what +
+                     ": the statement was cancelled and rolled back",
                  0, {}};
   }
 
@@ -269,6 +290,7 @@ class Applier {
   Direction direction_;
   const ApplyOptions& options_;
   const Interrupt& stop_;
+  std::string prelude_;
   int applied_ = 0;
   std::mt19937 jitter_{std::random_device{}()};
 };

@@ -8,10 +8,7 @@
 namespace schemagate::migrate {
 namespace {
 
-std::string quote_ident(const std::string& part, bool quoted) {
-  std::string name = part;
-  if (!quoted)
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+std::string quote_ident(const std::string& name) {
   std::string out = "\"";
   for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
@@ -26,8 +23,8 @@ std::string without_leading_zeros(std::string_view v) {
 
 std::string qualified(const TableName& table) {
   std::string out;
-  if (!table.schema.empty()) out = quote_ident(table.schema, table.schema_quoted) + ".";
-  return out + quote_ident(table.name, table.name_quoted);
+  if (!table.schema.empty()) out = quote_ident(table.schema_as_stored()) + ".";
+  return out + quote_ident(table.name_as_stored());
 }
 
 std::string literal(std::string_view text) {
@@ -68,8 +65,36 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
   return out;
 }
 
+Result<TableName> resolve_schema(db::Connection& conn, const TableName& table, const Interrupt& stop) {
+  if (!table.schema.empty()) return table;
+  auto rows = conn.exec("select current_schema()", stop);
+  if (!rows) return rows.error();
+  if (rows->size() != 1 || rows->is_null(0, 0))
+    return Error{ErrorKind::Config, "no schema for the tracking table " + qualified(table) +
+                                        ": the search_path names no existing schema; set MIGRATIONS_TABLE=schema.table",
+                 0, {}};
+  TableName resolved = table;
+  resolved.schema = std::string(rows->at(0, 0));
+  resolved.schema_quoted = true;
+  return resolved;
+}
+
 Status ensure_table(db::Connection& conn, const TableName& table, const Interrupt& stop) {
   const std::string t = qualified(table);
+  if (!table.schema.empty()) {
+    // Only when missing: CREATE SCHEMA IF NOT EXISTS demands the CREATE privilege even when the
+    // schema exists.
+    const std::string schema[] = {table.schema_as_stored()};
+    auto found = conn.query("select 1 from pg_catalog.pg_namespace where nspname = $1", schema, stop);
+    if (!found) return found.error();
+    if (found->size() == 0) {
+      if (auto made = conn.exec("create schema " + quote_ident(schema[0]), stop); !made) {
+        Error e = made.error();
+        e.message = "creating schema " + quote_ident(schema[0]) + ": " + e.message;
+        return e;
+      }
+    }
+  }
   // ADD COLUMN IF NOT EXISTS adopts a dbmate table (version only) in place; on our own table it
   // changes nothing.
   auto done = conn.exec(

@@ -28,7 +28,11 @@ std::string qualified(const TableName& table);
 Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableName& table,
                                              const Interrupt& stop);
 
-// Creates the table, or adopts one left by dbmate (version column only) by adding the missing
+// The table with its schema made explicit (the session's current_schema() when none was given),
+// so that a migration changing the search_path (pg_dump's do) cannot lose it. One round trip.
+Result<TableName> resolve_schema(db::Connection& conn, const TableName& table, const Interrupt& stop);
+
+// Creates the table (and its schema, if named and missing), or adopts one left by dbmate (version column only) by adding the missing
 // columns. REQUIRES: the advisory lock is held.
 Status ensure_table(db::Connection& conn, const TableName& table, const Interrupt& stop);
 

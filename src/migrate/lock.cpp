@@ -19,16 +19,7 @@ constexpr const char* kKey =
     "hashtextextended('schemagate:' || current_database() || ':' || coalesce(nullif($1, ''), current_schema())"
     " || '.' || $2, 0)";
 
-std::string folded(const std::string& part, bool quoted) {
-  if (quoted) return part;
-  std::string out;
-  for (char c : part) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::array<std::string, 2> key_params(const TableName& t) {
-  return {folded(t.schema, t.schema_quoted), folded(t.name, t.name_quoted)};
-}
+std::array<std::string, 2> key_params(const TableName& t) { return {t.schema_as_stored(), t.name_as_stored()}; }
 
 // "pid 4711 (schemagate, connected 2026-11-21T10:00:00Z)", or empty when nobody holds it.
 std::string holder(db::Connection& conn, const TableName& table, const Interrupt& stop) {
@@ -57,7 +48,11 @@ Status take_lock(db::Connection& conn, const TableName& table, Deadline deadline
   auto start = std::chrono::steady_clock::now();
   auto next_report = start;
   for (;;) {
-    auto got = conn.query(try_lock, params, stop, deadline);
+    if (deadline.expired())
+      return Error{ErrorKind::Timeout, "timed out waiting for the migration lock (held by " +
+                                           holder(conn, table, stop) + ")", 0, {}};
+    // Each poll is quick; its own bound keeps a stalled server from outliving the deadline much.
+    auto got = conn.query(try_lock, params, stop, Deadline::after(std::chrono::seconds(10)));
     if (!got) return got.error();
     if (got->size() == 1 && got->at(0, 0) == "t") {
       if (next_report != start) log::info("migration lock taken");
@@ -69,9 +64,6 @@ Status take_lock(db::Connection& conn, const TableName& table, Deadline deadline
       log::info("waiting for the migration lock" + (who.empty() ? std::string() : ", held by " + who));
       next_report = now + 10s;
     }
-    if (deadline.expired())
-      return Error{ErrorKind::Timeout, "timed out waiting for the migration lock (held by " +
-                                           holder(conn, table, stop) + ")", 0, {}};
     // 100-300 ms: replicas that started together do not poll in step.
     auto pause = std::chrono::milliseconds(100 + static_cast<int>(jitter() % 200));
     if (int sig = stop.sleep_until(Deadline::after(pause).earlier(deadline))) return interrupted(sig);

@@ -9,12 +9,12 @@
 namespace schemagate {
 
 int Interrupt::signal() const {
-  if (signal_ != 0 || fd_ < 0) return signal_;
+  if (!seen_ || *seen_ != 0) return seen_ ? *seen_ : 0;
   signalfd_siginfo info{};
   // The descriptor is non-blocking: nothing queued reads as EAGAIN.
   if (read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
-    signal_ = static_cast<int>(info.ssi_signo);
-  return signal_;
+    *seen_ = static_cast<int>(info.ssi_signo);
+  return *seen_;
 }
 
 int Interrupt::sleep_until(Deadline deadline) const {

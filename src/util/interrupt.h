@@ -1,4 +1,6 @@
 #pragma once
+#include <memory>
+
 #include "util/deadline.h"
 
 namespace schemagate {
@@ -8,7 +10,7 @@ namespace schemagate {
 class Interrupt {
  public:
   Interrupt() = default;  // never fires
-  explicit Interrupt(int signal_fd) : fd_(signal_fd) {}
+  explicit Interrupt(int signal_fd) : fd_(signal_fd), seen_(std::make_shared<int>(0)) {}
 
   int fd() const { return fd_; }
   // The signal received so far, or 0. Reading it does not clear it: once stopped, stay stopped.
@@ -18,7 +20,9 @@ class Interrupt {
 
  private:
   int fd_ = -1;
-  mutable int signal_ = 0;
+  // Shared by copies: reading the signalfd consumes the signal, so whichever copy reads it must
+  // tell the others.
+  std::shared_ptr<int> seen_;
 };
 
 }  // namespace schemagate

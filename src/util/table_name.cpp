@@ -1,5 +1,6 @@
 #include "util/table_name.h"
 
+#include <cctype>
 #include <vector>
 
 namespace schemagate {
@@ -20,7 +21,17 @@ Error bad(std::string_view text, std::string_view why) {
   return Error{ErrorKind::Config, "table name \"" + std::string(text) + "\": " + std::string(why), 0, {}};
 }
 
+std::string folded(const std::string& part, bool quoted) {
+  if (quoted) return part;
+  std::string out;
+  for (char c : part) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 }  // namespace
+
+std::string TableName::schema_as_stored() const { return folded(schema, schema_quoted); }
+std::string TableName::name_as_stored() const { return folded(name, name_quoted); }
 
 Result<TableName> parse_table_name(std::string_view text) {
   std::string_view s = trim(text);

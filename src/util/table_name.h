@@ -15,6 +15,10 @@ struct TableName {
   bool schema_quoted = false;
   bool name_quoted = false;
   std::string as_written;
+
+  // The names as PostgreSQL stores them: unquoted parts folded to lower case.
+  std::string schema_as_stored() const;
+  std::string name_as_stored() const;
 };
 
 Result<TableName> parse_table_name(std::string_view text);

@@ -24,14 +24,6 @@ std::string text_array(const std::vector<std::string>& items) {
   return out + "}";
 }
 
-// PostgreSQL folds unquoted identifiers to lower case; a quoted part means exactly what it says.
-std::string folded(const std::string& part, bool quoted) {
-  if (quoted) return part;
-  std::string out;
-  for (char c : part) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 constexpr const char* kMissingTables = R"(
 select w.i
 from unnest($1::text[], $2::text[], $3::text[], $4::text[]) with ordinality as w(s, s_alt, t, t_alt, i)
@@ -55,9 +47,9 @@ Status critical_tables(db::Connection& conn, std::span<const TableName> tables, 
   std::vector<std::string> schemas, schema_alts, names, name_alts;
   for (const TableName& t : tables) {
     schemas.push_back(t.schema);
-    schema_alts.push_back(folded(t.schema, t.schema_quoted));
+    schema_alts.push_back(t.schema_as_stored());
     names.push_back(t.name);
-    name_alts.push_back(folded(t.name, t.name_quoted));
+    name_alts.push_back(t.name_as_stored());
   }
   const std::string params[] = {text_array(schemas), text_array(schema_alts), text_array(names),
                                 text_array(name_alts)};
