@@ -1,5 +1,7 @@
 # Sourced by scripts/demo and bench/*: a throwaway PostgreSQL 15 cluster on 127.0.0.1.
 #   pg_start            sets $pg_tmp, $pg_port; local socket in $pg_tmp trusts us, TCP needs a password
+#                       ($PG_EXTRA_CONF, when set, is appended to postgresql.conf, and the command
+#                       $PG_BEFORE_START runs once the data directory exists)
 #   pg_psql ARGS...     psql as the superuser over the private socket
 #   pg_stop             stops the server and removes $pg_tmp (safe to call twice)
 # The caller sets `trap pg_stop EXIT`.
@@ -41,7 +43,9 @@ listen_addresses = '127.0.0.1'
 port = $pg_port
 unix_socket_directories = '$pg_tmp'
 fsync = off  # throwaway data: durability would only cost time
+${PG_EXTRA_CONF:-}
 CONF
+  if [[ -n ${PG_BEFORE_START:-} ]]; then "$PG_BEFORE_START"; fi
   if ! pg_as_server "$pg_bin/pg_ctl" start -D "$pg_tmp/data" -l "$pg_tmp/server.log" -w >/dev/null; then
     cat "$pg_tmp/server.log" >&2
     return 1

@@ -186,6 +186,24 @@ TEST_CASE("as PID 1, the app's exit code is unshare's") {
   CHECK(result.exit_code == 9);
 }
 
+TEST_CASE("as PID 1, the app exec'd by schemagate receives docker stop's SIGTERM itself") {
+  if (!can_unshare_pid()) return;
+  PgCluster& cluster = PgCluster::shared();
+  RunOptions options = gate_options();
+  options.env = {{"DATABASE_URL", cluster.url(cluster.create_database())}};
+  // The app handles SIGTERM as a server would; it says when its handler is in place.
+  Child unshare = spawn(as_pid_1(schemagate({"--", "/bin/sh", "-c",
+                                             "trap 'echo app got SIGTERM; exit 7' TERM; echo app ready; "
+                                             "while :; do sleep 0.05; done"})),
+                        options);
+  REQUIRE(unshare.wait_for_stdout("app ready", 30s));
+  pid_t app = only_child_of(unshare.pid());  // schemagate's PID, now the app's
+  Stopped stopped = stop_with(unshare, SIGTERM, app);
+  CHECK(stopped.result.exit_code == 7);
+  CHECK(contains(stopped.result.out, "app got SIGTERM"));
+  CHECK(stopped.seconds_after_signal < kPromptly);
+}
+
 TEST_SUITE_END();
 
 }  // namespace
