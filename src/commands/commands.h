@@ -31,6 +31,8 @@ Status config(Context& ctx);
 // source when libpq cannot parse it), and step 3 with the settings' policy.
 Result<db::Target> target_of(const config::Settings& settings);
 Result<db::Connection> wait_until_ready(const Context& ctx, const db::Target& target);
+// Both: the session every database command starts from.
+Result<db::Connection> connect(const Context& ctx);
 
 // SPEC §1 steps 4-6 on an open session: the lock-free pending check, then lock, plan and apply
 // (or, in check-only mode, report pending; with --await, wait for another runner). `to` limits

@@ -22,4 +22,10 @@ Result<db::Connection> wait_until_ready(const Context& ctx, const db::Target& ta
   return wait::until_ready(target, policy, ctx.gate.interrupt());
 }
 
+Result<db::Connection> connect(const Context& ctx) {
+  auto target = target_of(ctx.settings);
+  if (!target) return target.error();
+  return wait_until_ready(ctx, *target);
+}
+
 }  // namespace schemagate::commands

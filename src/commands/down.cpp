@@ -12,9 +12,7 @@ namespace schemagate::commands {
 Status down(Context& ctx) {
   const Interrupt& stop = ctx.gate.interrupt();
   const cli::Invocation& inv = ctx.invocation;
-  auto target = target_of(ctx.settings);
-  if (!target) return target.error();
-  auto conn = wait_until_ready(ctx, *target);
+  auto conn = connect(ctx);
   if (!conn) return conn.error();
   auto m = load_migrations(ctx.settings);
   if (!m) return m.error();

@@ -10,9 +10,7 @@ namespace schemagate::commands {
 // checksums, clears dirty marks, and forgets applied versions whose files are gone; logs each.
 Status repair(Context& ctx) {
   const Interrupt& stop = ctx.gate.interrupt();
-  auto target = target_of(ctx.settings);
-  if (!target) return target.error();
-  auto conn = wait_until_ready(ctx, *target);
+  auto conn = connect(ctx);
   if (!conn) return conn.error();
   auto m = load_migrations(ctx.settings);
   if (!m) return m.error();

@@ -28,9 +28,7 @@ std::string json_string(std::string_view s) {
 // pending, 65 when the history does not match the files.
 Status status(Context& ctx) {
   const Interrupt& stop = ctx.gate.interrupt();
-  auto target = target_of(ctx.settings);
-  if (!target) return target.error();
-  auto conn = wait_until_ready(ctx, *target);
+  auto conn = connect(ctx);
   if (!conn) return conn.error();
   auto m = load_migrations(ctx.settings);
   if (!m) return m.error();

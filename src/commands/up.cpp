@@ -30,9 +30,7 @@ Status print_plan(const Context& ctx, db::Connection& conn) {
 
 // `schemagate up [--to V] [--dry-run]`: SPEC §1 steps 3-6.
 Status up(Context& ctx) {
-  auto target = target_of(ctx.settings);
-  if (!target) return target.error();
-  auto conn = wait_until_ready(ctx, *target);
+  auto conn = connect(ctx);
   if (!conn) return conn.error();
   if (ctx.invocation.dry_run) return print_plan(ctx, *conn);
   return migrate_up(ctx, *conn, ctx.invocation.to, true);
