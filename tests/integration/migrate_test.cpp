@@ -1004,6 +1004,31 @@ TEST_CASE("running out of time names the batch whose statement was cancelled") {
   CHECK(p.versions() == "");
 }
 
+TEST_CASE("a SIGKILLed runner's statement and lock end with it, and the next run applies cleanly") {
+  Project p;
+  p.write("1_sleepy.sql", migration("create table sleepy (x int);\nselect pg_sleep(30);"));
+  Child child = p.spawn({"up"});
+  REQUIRE(wait_until([&] {
+    return p.backends("application_name = 'schemagate' and state = 'active' and wait_event = 'PgSleep'") == 1;
+  }, 20s));
+  CHECK(p.advisory_locks() == 1);
+  child.signal(SIGKILL);
+  RunResult killed = child.finish();
+  CHECK(killed.exit_code == 128 + SIGKILL);
+  // client_connection_check_interval: the server notices the vanished client within about a
+  // second, ends the statement and the session, and with it the advisory lock.
+  CHECK(wait_until([&] { return p.backends("application_name = 'schemagate'") == 0; }, 10s));
+  CHECK(p.advisory_locks() == 0);
+  CHECK(p.versions() == "");
+  CHECK_FALSE(p.exists("sleepy"));
+
+  p.write("1_sleepy.sql", migration("create table sleepy (x int);"));
+  RunResult next = p.run({"up"});
+  CHECK(next.exit_code == 0);
+  CHECK(p.versions() == "1");
+  CHECK(p.exists("sleepy"));
+}
+
 TEST_SUITE_END();
 
 }  // namespace
