@@ -152,10 +152,12 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
 
 Status record_checksums(db::Connection& conn, const TableName& table,
                         const std::vector<const migrate::Migration*>& list, const Interrupt& stop) {
+  // An upsert: a table adopted from golang-migrate holds only its newest version's row.
   std::string sql;
   for (const auto* m : list)
-    sql += "update " + migrate::qualified(table) + " set checksum = " + migrate::literal(m->checksum) +
-           ", name = " + migrate::literal(m->name) + " where version = " + migrate::literal(m->version_text) + ";\n";
+    sql += "insert into " + migrate::qualified(table) + " (version, name, checksum, dirty) values (" +
+           migrate::literal(m->version_text) + ", " + migrate::literal(m->name) + ", " + migrate::literal(m->checksum) +
+           ", false) on conflict (version) do update set checksum = excluded.checksum, name = excluded.name;\n";
   auto done = conn.exec(sql, stop);
   if (!done) return done.error();
   return {};

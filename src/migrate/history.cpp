@@ -49,6 +49,7 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
   int name = rows->column("name"), checksum = rows->column("checksum"), dirty = rows->column("dirty"),
       applied_at = rows->column("applied_at"), duration = rows->column("duration_ms");
   auto text = [&](int r, int c) { return c < 0 || rows->is_null(r, c) ? std::string() : std::string(rows->at(r, c)); };
+  const bool golang_migrate = dirty >= 0 && name < 0;
   std::vector<AppliedRow> out;
   for (int r = 0; r < rows->size(); ++r) {
     AppliedRow row;
@@ -59,6 +60,7 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
     row.is_dirty = text(r, dirty) == "t";
     row.applied_at = text(r, applied_at);
     row.duration_ms = text(r, duration);
+    row.covers_older = golang_migrate;
     out.push_back(std::move(row));
   }
   std::sort(out.begin(), out.end(), [](const AppliedRow& a, const AppliedRow& b) { return version_less(a.version, b.version); });

@@ -18,6 +18,8 @@ struct AppliedRow {
   std::string applied_at;
   std::string duration_ms;
   bool is_dirty = false;
+  // golang-migrate keeps a single row, its newest version: every older version is applied too.
+  bool covers_older = false;
 };
 
 // The table as SQL: "schema"."table", quoted (identifiers cannot travel as parameters). Unquoted
@@ -25,6 +27,7 @@ struct AppliedRow {
 std::string qualified(const TableName& table);
 
 // Every row, in version order; empty when the table does not exist yet. One round trip, no lock.
+// Reads schemagate's table, dbmate's (version only) and golang-migrate's (version, dirty).
 Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableName& table,
                                              const Interrupt& stop);
 
@@ -32,8 +35,8 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
 // so that a migration changing the search_path (pg_dump's do) cannot lose it. One round trip.
 Result<TableName> resolve_schema(db::Connection& conn, const TableName& table, const Interrupt& stop);
 
-// Creates the table (and its schema, if named and missing), or adopts one left by dbmate (version column only) by adding the missing
-// columns. REQUIRES: the advisory lock is held.
+// Creates the table (and its schema, if named and missing), or adopts one left by dbmate or
+// golang-migrate in place by adding the missing columns. REQUIRES: the advisory lock is held.
 Status ensure_table(db::Connection& conn, const TableName& table, const Interrupt& stop);
 
 // SQL text for a value spliced into a batch: a standard-conforming string literal.

@@ -1,5 +1,6 @@
 #include "migrate/plan.h"
 
+#include <algorithm>
 #include <map>
 
 namespace schemagate::migrate {
@@ -9,11 +10,27 @@ Result<Plan> plan_up(const std::vector<Migration>& files, const std::vector<Appl
   std::map<std::string, const Migration*> by_version;
   for (const Migration& m : files) by_version[m.version] = &m;
 
+  // golang-migrate's single row stands for every version up to it: those count as applied, with
+  // checksums to record.
+  std::vector<AppliedRow> rows = applied;
+  for (const AppliedRow& row : applied) {
+    if (!row.covers_older) continue;
+    for (const Migration& m : files) {
+      bool listed = std::any_of(applied.begin(), applied.end(), [&](const AppliedRow& r) { return r.version == m.version; });
+      if (!listed && version_less(m.version, row.version)) {
+        AppliedRow older;
+        older.version = m.version;
+        older.version_text = m.version_text;
+        rows.push_back(std::move(older));
+      }
+    }
+  }
+
   Plan plan;
   std::vector<std::string> problems;
   std::map<std::string, bool> done;
   std::string newest;
-  for (const AppliedRow& row : applied) {
+  for (const AppliedRow& row : rows) {
     done[row.version] = true;
     if (newest.empty() || version_less(newest, row.version)) newest = row.version;
     auto it = by_version.find(row.version);
