@@ -51,6 +51,7 @@ int dispatch(const std::string& command, commands::Context& ctx) {
                 : command == "verify" ? commands::verify(ctx)
                 : command == "new"    ? commands::new_migration(ctx)
                 : command == "repair" ? commands::repair(ctx)
+                : command == "stamp"  ? commands::stamp(ctx)
                 : command == "config" ? commands::config(ctx)
                                       : commands::run(ctx);
   return done ? 0 : fail(done.error());

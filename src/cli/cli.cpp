@@ -8,12 +8,13 @@
 namespace schemagate::cli {
 namespace {
 
-constexpr std::array<std::string_view, 9> kCommands = {"run",    "wait", "verify", "config", "up",
-                                                       "down",   "status", "new", "repair"};
+constexpr std::array<std::string_view, 10> kCommands = {"run",  "wait",   "verify", "config", "up",
+                                                        "down", "status", "new",    "repair", "stamp"};
 
 // Which command takes which of its own flags.
 bool takes(std::string_view command, std::string_view flag) {
-  if (flag == "--to" || flag == "--dry-run") return command == "up" || command == "down";
+  if (flag == "--to") return command == "up" || command == "down" || command == "stamp";
+  if (flag == "--dry-run") return command == "up" || command == "down";
   if (flag == "--steps") return command == "down";
   if (flag == "--json") return command == "status";
   return false;
@@ -82,6 +83,10 @@ Result<Invocation> parse(std::span<const std::string> args) {
       inv.name = std::string(arg);
       continue;
     }
+    if (command_seen && inv.command == "stamp" && inv.to.empty()) {
+      command_flags.emplace_back("--to", std::string(arg));  // checked as a version below
+      continue;
+    }
     if (command_seen) return usage_error("unexpected argument \"" + std::string(arg) + "\"");
     if (std::find(kCommands.begin(), kCommands.end(), arg) == kCommands.end())
       return usage_error("unknown command \"" + std::string(arg) + "\"; to start an app, put it after --: schemagate -- " +
@@ -112,6 +117,8 @@ Result<Invocation> parse(std::span<const std::string> args) {
   }
   if (inv.steps && !inv.to.empty()) return usage_error("down takes --steps or --to, not both");
   if (inv.command == "new" && inv.name.empty()) return usage_error("new needs a NAME: schemagate new add_users");
+  if (inv.command == "stamp" && inv.to.empty())
+    return usage_error("stamp needs a VERSION: schemagate stamp 20240101120000");
   return inv;
 }
 
@@ -126,6 +133,8 @@ Usage:
   schemagate status [--json]                    applied and pending migrations (exit 3: pending)
   schemagate verify [flags]                     check that the critical tables exist
   schemagate new NAME                           create VERSION_NAME.sql with up/down sections
+  schemagate stamp VERSION                      record every migration up to VERSION as applied,
+                                                without running it (baseline an existing database)
   schemagate repair                             after a human has checked: store current
                                                 checksums, clear dirty marks, forget missing files
   schemagate config [flags]                     print every effective setting and its source

@@ -25,6 +25,7 @@ Status status(Context& ctx);
 Status verify(Context& ctx);
 Status new_migration(Context& ctx);
 Status repair(Context& ctx);
+Status stamp(Context& ctx);
 Status config(Context& ctx);
 
 // Shared by the commands: the settings' database as a Target (Config error naming the setting's
