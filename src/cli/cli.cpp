@@ -153,6 +153,8 @@ Flags (each also has an environment variable and a TOML key; flags win):
   --require-table NAME      CRITICAL_TABLES (comma-separated); repeatable; schema.table allowed
   --log-format text|json    LOG_FORMAT (default text)
   -v, -q                    LOG_LEVEL=debug / LOG_LEVEL=warn (default info)
+  --migrate-command CMD     MIGRATE_COMMAND: run CMD (e.g. "alembic upgrade head") as the migrate step
+  --status-file PATH        SCHEMAGATE_STATUS_FILE: write run's outcome there as JSON
   --skip                    SCHEMAGATE_SKIP=true: no database contact, start the app at once
   --config PATH             SCHEMAGATE_CONFIG (default ./schemagate.toml if present)
 

@@ -3,7 +3,9 @@
 
 #include "commands/commands.h"
 #include "commands/migrations.h"
+#include "exec/child.h"
 #include "log/log.h"
+#include "migrate/alembic.h"
 #include "migrate/apply.h"
 #include "migrate/lock.h"
 #include "migrate/plan.h"
@@ -49,7 +51,143 @@ Status await_others(const Context& ctx, db::Connection& conn, const Migrations& 
   }
 }
 
+// What an Alembic project's database still lacks: one query on alembic_version, no lock.
+Result<std::vector<std::string>> alembic_pending(db::Connection& conn, const migrate::alembic::Project& project,
+                                                 const Interrupt& stop) {
+  if (auto head = migrate::alembic::single_head(project); !head) return head.error();
+  auto rows = conn.exec("select version_num from alembic_version", stop);
+  std::vector<std::string> current;
+  if (rows) {
+    for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
+  } else if (rows.error().sqlstate != "42P01") {
+    return rows.error();
+  }
+  return migrate::alembic::pending(project, current);
+}
+
+std::string joined(const std::vector<std::string>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size() && i < 10; ++i) out += (i ? ", " : "") + ids[i];
+  if (ids.size() > 10) out += ", ... (" + std::to_string(ids.size()) + " in all)";
+  return out;
+}
+
+// Runs the command once per attempt until it succeeds (MIGRATION_RETRY_ATTEMPTS more tries, each
+// MIGRATION_RETRY_DELAY_SECONDS later), its output in the log line by line.
+Status run_command(const Context& ctx, Deadline deadline) {
+  const config::Settings& s = ctx.settings;
+  const Interrupt& stop = ctx.gate.interrupt();
+  std::string shown;
+  for (const auto& word : s.migrate_command) shown += (shown.empty() ? "" : " ") + word;
+  std::vector<std::pair<std::string, std::string>> env;
+  // The command connects where schemagate does; PG* variables pass through unchanged.
+  if (!s.database_url.empty()) env.emplace_back("DATABASE_URL", s.database_url);
+  auto on_line = [&](bool is_stderr, std::string_view line) {
+    log::info(line, {{"command", s.migrate_command.front()}, {"stream", is_stderr ? "stderr" : "stdout"}});
+  };
+  const int attempts = 1 + s.retry_attempts;
+  for (int attempt = 1;; ++attempt) {
+    log::info("running the migrate command: " + shown,
+              {{"attempt", std::to_string(attempt) + "/" + std::to_string(attempts)}});
+    auto code = exec::run_child(s.migrate_command, env, deadline, stop, on_line);
+    if (!code) {
+      Error e = code.error();
+      if (e.kind == ErrorKind::NotFound || e.kind == ErrorKind::NotExecutable) e.kind = ErrorKind::MigrationFailed;
+      e.message = "migrate command: " + e.message;
+      return e;
+    }
+    if (*code == 0) return {};
+    std::string failed = "the migrate command `" + shown + "` exited " + std::to_string(*code);
+    if (attempt >= attempts)
+      return Error{ErrorKind::MigrationFailed, failed + " (attempt " + std::to_string(attempt) + "/" +
+                                                   std::to_string(attempts) + ")", 0, {}};
+    log::warn(failed + "; trying again", {{"attempt", std::to_string(attempt) + "/" + std::to_string(attempts)}});
+    if (int sig = stop.sleep_until(Deadline::after(s.retry_delay).earlier(deadline))) return interrupted(sig);
+    if (deadline.expired()) return Error{ErrorKind::Timeout, failed + "; out of time before trying again", 0, {}};
+  }
+}
+
+// Steps 4-6 when MIGRATE_COMMAND does the migrating: under the same lock, bounded by the same
+// timeout. For an Alembic project schemagate can also tell, without Python, whether anything is
+// pending, so the restart path stays one query and check-only and --await work.
+Status migrate_with_command(const Context& ctx, db::Connection& conn, bool explicit_up) {
+  const config::Settings& s = ctx.settings;
+  const Interrupt& stop = ctx.gate.interrupt();
+  auto project = find_alembic_project(s);
+  if (!project) return project.error();
+  const migrate::alembic::Project* alembic = project->has_value() ? &**project : nullptr;
+  Deadline deadline = migration_deadline(s);
+
+  if (alembic) {
+    auto pending = alembic_pending(conn, *alembic, stop);
+    if (!pending) return pending.error();
+    if (pending->empty()) {
+      auto heads = migrate::alembic::heads(*alembic);
+      log::info("database is up to date", {{"alembic_head", heads.empty() ? "none" : heads.front()}});
+      return {};
+    }
+    if (s.await && !explicit_up) {
+      log::info("waiting for another runner to apply the pending Alembic revisions (MIGRATIONS_AWAIT)");
+      for (;;) {
+        if (int sig = stop.sleep_until(Deadline::after(std::chrono::milliseconds(500)).earlier(deadline)))
+          return interrupted(sig);
+        pending = alembic_pending(conn, *alembic, stop);
+        if (!pending) return pending.error();
+        if (pending->empty()) {
+          log::info("migrations applied by another runner");
+          return {};
+        }
+        if (deadline.expired())
+          return Error{ErrorKind::Timeout, "timed out waiting for another runner; still pending: " + joined(*pending), 0, {}};
+      }
+    }
+    if (!s.auto_migrate && !explicit_up)
+      return Error{ErrorKind::Pending,
+                   std::to_string(pending->size()) + " pending Alembic revision(s): " + joined(*pending) +
+                       "; migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")",
+                   0, {}};
+  } else if (s.await && !explicit_up) {
+    return Error{ErrorKind::Config, "--await needs SQL migrations or an Alembic project (alembic.ini) to tell when "
+                                    "another runner is done; MIGRATE_COMMAND alone cannot say", 0, {}};
+  } else if (!s.auto_migrate && !explicit_up) {
+    log::warn("check-only mode: what the migrate command would apply cannot be known without running it; not run");
+    return {};
+  }
+
+  auto m = load_migrations(s);
+  if (!m) return m.error();
+  auto table = migrate::resolve_schema(conn, m->table, stop);
+  if (!table) return table.error();
+  if (Status locked = migrate::take_lock(conn, *table, deadline, stop); !locked) return locked.error();
+  if (alembic) {
+    // Under the lock, look again: another replica may have upgraded meanwhile.
+    auto pending = alembic_pending(conn, *alembic, stop);
+    if (!pending) return pending.error();
+    if (pending->empty()) {
+      log::info("database is up to date: another runner applied the migrations");
+      return migrate::release_lock(conn, *table, stop);
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  if (Status ran = run_command(ctx, deadline); !ran) return ran.error();
+  log::info("migrate command done", {{"total", seconds_since(start)}});
+  return migrate::release_lock(conn, *table, stop);
+}
+
 }  // namespace
+
+Result<std::optional<migrate::alembic::Project>> find_alembic_project(const config::Settings& s) {
+  // Where alembic itself looks: -c/--config in the command, else ./alembic.ini.
+  std::string ini = "alembic.ini";
+  const auto& argv = s.migrate_command;
+  for (size_t i = 0; i + 1 < argv.size(); ++i)
+    if (argv[i] == "-c" || argv[i] == "--config") ini = argv[i + 1];
+  std::error_code ec;
+  if (!std::filesystem::exists(ini, ec)) return std::optional<migrate::alembic::Project>{};
+  auto project = migrate::alembic::read_project(ini);
+  if (!project) return project.error();
+  return std::optional<migrate::alembic::Project>{std::move(*project)};
+}
 
 Result<Migrations> load_migrations(const config::Settings& s) {
   Migrations m;
@@ -92,6 +230,7 @@ Deadline migration_deadline(const config::Settings& s) {
 Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& to, bool explicit_up) {
   const config::Settings& s = ctx.settings;
   const Interrupt& stop = ctx.gate.interrupt();
+  if (!s.migrate_command.empty()) return migrate_with_command(ctx, conn, explicit_up);
   const auto start = std::chrono::steady_clock::now();
   auto m = load_migrations(s);
   if (!m) return m.error();

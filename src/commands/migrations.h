@@ -5,6 +5,9 @@
 
 #include "config/settings.h"
 #include "db/connection.h"
+#include <optional>
+
+#include "migrate/alembic.h"
 #include "migrate/apply.h"
 #include "migrate/files.h"
 #include "util/table_name.h"
@@ -20,6 +23,8 @@ struct Migrations {
 // migrations.dir (falling back to db/migrations/ when migrations/ is absent and the setting was
 // left at its default), parsed; a missing default directory means no migrations.
 Result<Migrations> load_migrations(const config::Settings& settings);
+// The Alembic project MIGRATE_COMMAND works on (alembic.ini, or the file its -c names), if any.
+Result<std::optional<migrate::alembic::Project>> find_alembic_project(const config::Settings& settings);
 migrate::ApplyOptions apply_options(const config::Settings& settings, Deadline deadline);
 Deadline migration_deadline(const config::Settings& settings);
 // Stores the files' checksums (and names) on rows that have none or, in repair, a stale one.

@@ -22,6 +22,40 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+// An Alembic project's status, as `alembic current` and `alembic heads` would give it.
+Status alembic_status(const Context& ctx, db::Connection& conn, const migrate::alembic::Project& project) {
+  auto rows = conn.exec("select version_num from alembic_version order by 1", ctx.gate.interrupt());
+  std::vector<std::string> current;
+  if (rows) {
+    for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
+  } else if (rows.error().sqlstate != "42P01") {
+    return rows.error();
+  }
+  auto heads = migrate::alembic::heads(project);
+  auto pending = migrate::alembic::pending(project, current);
+  auto list = [](const std::vector<std::string>& ids, bool json) {
+    std::string out;
+    for (const auto& id : ids) out += (out.empty() ? "" : json ? "," : " ") + (json ? json_string(id) : id);
+    return out;
+  };
+  std::string out;
+  if (ctx.invocation.json) {
+    out = "{\"alembic\":{\"current\":[" + list(current, true) + "],\"heads\":[" + list(heads, true) +
+          "],\"pending\":[" + (pending ? list(*pending, true) : "") + "]},\"problem\":" +
+          (pending ? std::string("null") : json_string(pending.error().message)) + "}\n";
+  } else {
+    out = "alembic current: " + (current.empty() ? std::string("(none)") : list(current, false)) + "\n" +
+          "alembic head:    " + (heads.empty() ? std::string("(none)") : list(heads, false)) + "\n";
+    if (pending) out += "pending: " + (pending->empty() ? std::string("none") : list(*pending, false)) + "\n";
+  }
+  print(out);
+  if (!pending) return pending.error();
+  if (auto head = migrate::alembic::single_head(project); !head) return head.error();
+  if (!pending->empty())
+    return Error{ErrorKind::Pending, std::to_string(pending->size()) + " pending Alembic revision(s)", 0, {}};
+  return {};
+}
+
 }  // namespace
 
 // `schemagate status [--json]`: applied (when, how long) and pending. Exit 3 when anything is
@@ -30,6 +64,11 @@ Status status(Context& ctx) {
   const Interrupt& stop = ctx.gate.interrupt();
   auto conn = connect(ctx);
   if (!conn) return conn.error();
+  if (!ctx.settings.migrate_command.empty()) {
+    auto project = find_alembic_project(ctx.settings);
+    if (!project) return project.error();
+    if (*project) return alembic_status(ctx, *conn, **project);
+  }
   auto m = load_migrations(ctx.settings);
   if (!m) return m.error();
   auto history = migrate::read_history(*conn, m->table, stop);

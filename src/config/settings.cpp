@@ -84,7 +84,16 @@ Status set_text(std::string& field, const Raw& raw) {
   return {};
 }
 
-const std::array<Def, 17> kDefs = {{
+std::string show_command(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& word : argv) {
+    if (!out.empty()) out += ' ';
+    out += word.find_first_of(" \t'\"\\") == std::string::npos && !word.empty() ? word : "'" + word + "'";
+  }
+  return out;
+}
+
+const std::array<Def, 19> kDefs = {{
     {"database.url", true, {{{"DATABASE_URL"}, {"DATABASE_URL_FILE", false, true}}}, "--database-url", {},
      false, true, "",
      [](Settings& s, const Raw& r) { return set_text(s.database_url, r); },
@@ -182,6 +191,18 @@ const std::array<Def, 17> kDefs = {{
        }
        return std::string("info");
      }},
+    {"migrations.command", true, {{{"MIGRATE_COMMAND"}}}, "--migrate-command", {}, false, false, "",
+     [](Settings& s, const Raw& r) -> Status {
+       auto argv = parse_command_line(r.text);
+       if (!argv) return argv.error();
+       if (argv->empty()) return config_error("must not be empty");
+       s.migrate_command = std::move(*argv);
+       return {};
+     },
+     [](const Settings& s) { return show_command(s.migrate_command); }},
+    {"status_file", false, {{{"SCHEMAGATE_STATUS_FILE"}}}, "--status-file", {}, false, false, "",
+     [](Settings& s, const Raw& r) { return set_text(s.status_file, r); },
+     [](const Settings& s) { return s.status_file; }},
     {"skip", false, {{{"SCHEMAGATE_SKIP"}}}, "", {{{"--skip", "true"}}}, false, false, "false",
      [](Settings& s, const Raw& r) { return set_bool(s.skip, r); },
      [](const Settings& s) { return show_bool(s.skip); }},
@@ -375,6 +396,41 @@ Result<bool> parse_bool(std::string_view text) {
   if (v == "true" || v == "1" || v == "yes") return true;
   if (v == "false" || v == "0" || v == "no") return false;
   return config_error("not a boolean (true/false, 1/0, yes/no)");
+}
+
+Result<std::vector<std::string>> parse_command_line(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+    } else if (c == '\'') {
+      size_t close = text.find('\'', i + 1);
+      if (close == std::string_view::npos) return config_error("unterminated ' quote");
+      word.append(text.substr(i + 1, close - i - 1));
+      i = close;
+    } else if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size() && std::string_view("\"\\$`").find(text[i + 1]) != std::string_view::npos)
+          ++i;
+        word += text[i];
+      }
+      if (i >= text.size()) return config_error("unterminated \" quote");
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
 }
 
 Result<std::vector<TableName>> parse_table_list(std::string_view text) {

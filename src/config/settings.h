@@ -42,6 +42,8 @@ struct Settings {
   std::vector<TableName> critical_tables;
   log::Format log_format = log::Format::text;
   log::Level log_level = log::Level::info;
+  std::vector<std::string> migrate_command;  // argv of an external migrate step; empty: SQL files
+  std::string status_file;                   // where run writes its JSON status; empty: none
   bool skip = false;
   std::string config_file;  // the TOML file read, empty when none
 
@@ -83,5 +85,7 @@ Result<int> parse_count(std::string_view text);
 Result<milliseconds> parse_duration(std::string_view text);
 Result<bool> parse_bool(std::string_view text);
 Result<std::vector<TableName>> parse_table_list(std::string_view text);
+// Words as a POSIX shell splits them (blanks; '...', "...", backslash), without running a shell.
+Result<std::vector<std::string>> parse_command_line(std::string_view text);
 
 }  // namespace schemagate::config

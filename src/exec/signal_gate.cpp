@@ -37,7 +37,7 @@ SignalGate::~SignalGate() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void SignalGate::restore_defaults() {
+void restore_default_signals() {
   // Ignored dispositions survive exec(2), and a parent (nohup, some supervisors) may have set them.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;

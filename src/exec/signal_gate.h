@@ -7,6 +7,10 @@
 
 namespace schemagate::exec {
 
+// Every signal's default disposition and an empty mask: what a program exec'd by schemagate (the
+// app, a migrate command) must start with.
+void restore_default_signals();
+
 // schemagate may be PID 1, where the kernel drops every signal that has no handler, so an
 // unhandled SIGTERM would be ignored. The gate blocks SIGTERM, SIGINT, SIGQUIT and SIGHUP (blocked
 // signals are queued even for PID 1) and exposes them through a signalfd as an Interrupt.
@@ -21,7 +25,7 @@ class SignalGate {
 
   // Default dispositions for every signal and an empty mask (SPEC §1 step 8), so the app starts
   // as if nothing ran before it. Called just before exec.
-  void restore_defaults();
+  void restore_defaults() { restore_default_signals(); }
 
  private:
   explicit SignalGate(int fd) : fd_(fd), interrupt_(fd) {}
