@@ -189,6 +189,31 @@ Result<std::optional<migrate::alembic::Project>> find_alembic_project(const conf
   return std::optional<migrate::alembic::Project>{std::move(*project)};
 }
 
+Result<Progress> read_progress(const config::Settings& s, db::Connection& conn, const Interrupt& stop) {
+  Progress p;
+  if (!s.migrate_command.empty()) {
+    auto project = find_alembic_project(s);
+    if (!project) return project.error();
+    if (!*project) return p;
+    auto rows = conn.exec("select version_num from alembic_version order by 1", stop);
+    std::vector<std::string> current;
+    if (rows)
+      for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
+    p.current = joined(current);
+    auto pending = migrate::alembic::pending(**project, current);
+    if (pending) p.pending = *pending;
+    return p;
+  }
+  auto m = load_migrations(s);
+  if (!m) return m.error();
+  auto history = migrate::read_history(conn, m->table, stop);
+  if (!history) return history.error();
+  if (!history->empty()) p.current = history->back().version_text;
+  if (auto plan = migrate::plan_up(m->files, *history); plan)
+    for (const auto* pending : plan->pending) p.pending.push_back(pending->version_text);
+  return p;
+}
+
 Result<Migrations> load_migrations(const config::Settings& s) {
   Migrations m;
   auto table = parse_table_name(s.migrations_table);

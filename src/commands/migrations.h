@@ -25,6 +25,14 @@ struct Migrations {
 Result<Migrations> load_migrations(const config::Settings& settings);
 // The Alembic project MIGRATE_COMMAND works on (alembic.ini, or the file its -c names), if any.
 Result<std::optional<migrate::alembic::Project>> find_alembic_project(const config::Settings& settings);
+// Where the database stands: the newest applied version (or Alembic revision) and what is still
+// pending. Empty for a migrate command that is not Alembic, which cannot say.
+struct Progress {
+  std::string current;
+  std::vector<std::string> pending;
+};
+Result<Progress> read_progress(const config::Settings& settings, db::Connection& conn, const Interrupt& stop);
+
 migrate::ApplyOptions apply_options(const config::Settings& settings, Deadline deadline);
 Deadline migration_deadline(const config::Settings& settings);
 // Stores the files' checksums (and names) on rows that have none or, in repair, a stale one.

@@ -3,24 +3,10 @@
 #include "commands/migrations.h"
 #include "migrate/plan.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace schemagate::commands {
 namespace {
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 // An Alembic project's status, as `alembic current` and `alembic heads` would give it.
 Status alembic_status(const Context& ctx, db::Connection& conn, const migrate::alembic::Project& project) {

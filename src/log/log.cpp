@@ -1,5 +1,6 @@
 #include "log/log.h"
 
+#include "util/json.h"
 #include "util/secret.h"
 
 #include <spdlog/pattern_formatter.h>
@@ -58,28 +59,7 @@ class LevelFlag : public spdlog::custom_flag_formatter {
   bool upper_;
 };
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void append_json_string(std::string& out, std::string_view s) { out += json_string(s); }
 
 // Text values with spaces are quoted so `key=value` pairs stay machine-splittable.
 void append_text_value(std::string& out, std::string_view v) {

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <string>
 #include <cstring>
 
 namespace schemagate {
@@ -57,6 +59,18 @@ Status create_file(const std::string& path, std::string_view text) {
   int err = errno;
   if (::close(fd) != 0 && ok) return system_error(errno);
   if (!ok) return system_error(err);
+  return {};
+}
+
+Status replace_file(const std::string& path, std::string_view text) {
+  std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  ::unlink(temporary.c_str());
+  if (Status made = create_file(temporary, text); !made) return made;
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temporary.c_str());
+    return system_error(err);
+  }
   return {};
 }
 

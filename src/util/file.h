@@ -15,6 +15,9 @@ Result<std::string> read_file(const std::string& path);
 // Creates path holding text; fails if it already exists.
 Status create_file(const std::string& path, std::string_view text);
 
+// Replaces path's content all at once: readers see the old file or the new one, never half.
+Status replace_file(const std::string& path, std::string_view text);
+
 // Command output on stdout (logs go to stderr).
 void print(std::string_view text);
 
