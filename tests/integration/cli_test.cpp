@@ -2,10 +2,11 @@
 // line on stderr. None of these reach a database.
 #include <doctest/doctest.h>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/gate.h"
+#include "support/log_lines.h"
 #include "support/process.h"
 
 namespace schemagate::testing {
@@ -16,36 +17,10 @@ TEST_SUITE_BEGIN("cli");
 // Nothing listens on port 1, in case anything tried to connect.
 const std::string kUnreachableUrl = "postgresql://app:hunter2@127.0.0.1:1/shop";
 
-RunResult schemagate(const std::vector<std::string>& args, const RunOptions& options = {}) {
-  std::vector<std::string> argv{schemagate_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, options);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Each line of a text log without its timestamp: "2024-05-01T12:00:00.000Z ERROR x" -> "ERROR x".
-std::vector<std::string> log_messages(const std::string& err) {
-  std::vector<std::string> out;
-  for (const std::string& line : lines_of(err)) {
-    REQUIRE_MESSAGE(line.size() > 25, line);
-    CHECK_MESSAGE(line[10] == 'T', line);
-    CHECK_MESSAGE(line[23] == 'Z', line);
-    CHECK_MESSAGE(line[24] == ' ', line);
-    out.push_back(line.substr(25));
-  }
-  return out;
-}
-
 TEST_CASE("--help exits 0 and lists every command and flag on stdout") {
   for (std::string help : {"--help", "-h"}) {
     CAPTURE(help);
-    RunResult result = schemagate({help});
+    RunResult result = run(schemagate({help}));
     CHECK(result.exit_code == 0);
     CHECK(result.err == "");
     for (std::string_view text :
@@ -61,7 +36,7 @@ TEST_CASE("--help exits 0 and lists every command and flag on stdout") {
 }
 
 TEST_CASE("--help lists the exit codes") {
-  RunResult result = schemagate({"--help"});
+  RunResult result = run(schemagate({"--help"}));
   for (std::string_view text : {"0 ready", "1 migration failed", "2 verification failed", "3 pending",
                                 "64 usage", "65 bad migrations", "69 database unreachable", "75 timed out",
                                 "78 configuration", "126/127", "128+N"}) {
@@ -73,21 +48,21 @@ TEST_CASE("--help lists the exit codes") {
 TEST_CASE("--help wins over the command and over invalid settings") {
   RunOptions options;
   options.env = {{"DATABASE_URL", kUnreachableUrl}, {"DB_MAX_RETRIES", "abc"}};
-  RunResult result = schemagate({"wait", "--help"}, options);
+  RunResult result = run(schemagate({"wait", "--help"}), options);
   CHECK(result.exit_code == 0);
   CHECK(result.err == "");
   CHECK(result.out.find("Usage:") != std::string::npos);
 }
 
 TEST_CASE("--version prints the name and version and exits 0") {
-  RunResult result = schemagate({"--version"});
+  RunResult result = run(schemagate({"--version"}));
   CHECK(result.exit_code == 0);
   CHECK(result.out == "schemagate 0.1.0\n");
   CHECK(result.err == "");
 }
 
 TEST_CASE("an unknown command exits 64 with one line suggesting --") {
-  RunResult result = schemagate({"uvicorn", "app.main:app"});
+  RunResult result = run(schemagate({"uvicorn", "app.main:app"}));
   CHECK(result.exit_code == 64);
   CHECK(result.out == "");
   CHECK(log_messages(result.err) ==
@@ -96,7 +71,7 @@ TEST_CASE("an unknown command exits 64 with one line suggesting --") {
 }
 
 TEST_CASE("an unknown flag exits 64 with one line naming it") {
-  RunResult result = schemagate({"wait", "--retries=3"});
+  RunResult result = run(schemagate({"wait", "--retries=3"}));
   CHECK(result.exit_code == 64);
   CHECK(result.out == "");
   CHECK(log_messages(result.err) ==
@@ -104,7 +79,7 @@ TEST_CASE("an unknown flag exits 64 with one line naming it") {
 }
 
 TEST_CASE("a misspelt --database-url exits 64 without echoing the password") {
-  RunResult result = schemagate({"--databse-url=" + kUnreachableUrl});
+  RunResult result = run(schemagate({"--databse-url=" + kUnreachableUrl}));
   CHECK(result.exit_code == 64);
   CHECK(log_messages(result.err) ==
         std::vector<std::string>{"ERROR unknown flag --databse-url (see schemagate --help)"});
@@ -123,7 +98,7 @@ TEST_CASE("other usage errors exit 64 with one line") {
         Case{{"wait", "--", "sh"},
              "ERROR only run starts an app; \"wait\" takes nothing after -- (see schemagate --help)"}}) {
     CAPTURE(c.message);
-    RunResult result = schemagate(c.args);
+    RunResult result = run(schemagate(c.args));
     CHECK(result.exit_code == 64);
     CHECK(result.out == "");
     CHECK(log_messages(result.err) == std::vector<std::string>{c.message});
@@ -133,18 +108,10 @@ TEST_CASE("other usage errors exit 64 with one line") {
 TEST_CASE("a usage error wins over a configuration error") {
   RunOptions options;
   options.env = {{"DB_MAX_RETRIES", "abc"}};
-  RunResult result = schemagate({"--bogus"}, options);
+  RunResult result = run(schemagate({"--bogus"}), options);
   CHECK(result.exit_code == 64);
   CHECK(log_messages(result.err) ==
         std::vector<std::string>{"ERROR unknown flag --bogus (see schemagate --help)"});
-}
-
-// A JSON log line as the json format writes it, checked apart from its timestamp.
-void check_json_error(const std::string& err, const std::string& escaped_message) {
-  std::vector<std::string> lines = lines_of(err);
-  REQUIRE(lines.size() == 1);
-  CHECK(lines[0].starts_with("{\"time\":\""));
-  CHECK(lines[0].ends_with(",\"level\":\"error\",\"msg\":\"" + escaped_message + "\"}"));
 }
 
 TEST_CASE("a usage error is printed as JSON when LOG_FORMAT=json asks for it") {
@@ -152,7 +119,7 @@ TEST_CASE("a usage error is printed as JSON when LOG_FORMAT=json asks for it") {
     CAPTURE(format);
     RunOptions options;
     options.env = {{"LOG_FORMAT", format}};
-    RunResult result = schemagate({"uvicorn", "app.main:app"}, options);
+    RunResult result = run(schemagate({"uvicorn", "app.main:app"}), options);
     CHECK(result.exit_code == 64);
     CHECK(result.out == "");
     check_json_error(result.err,
@@ -164,7 +131,7 @@ TEST_CASE("a usage error is printed as JSON when LOG_FORMAT=json asks for it") {
 TEST_CASE("an unknown flag is printed as JSON when LOG_FORMAT=json asks for it") {
   RunOptions options;
   options.env = {{"LOG_FORMAT", "json"}};
-  RunResult result = schemagate({"wait", "--retries=3"}, options);
+  RunResult result = run(schemagate({"wait", "--retries=3"}), options);
   CHECK(result.exit_code == 64);
   check_json_error(result.err, "unknown flag --retries (see schemagate --help)");
 }
@@ -172,7 +139,7 @@ TEST_CASE("an unknown flag is printed as JSON when LOG_FORMAT=json asks for it")
 TEST_CASE("a usage error honours LOG_FORMAT in any case, as the settings do") {
   RunOptions options;
   options.env = {{"LOG_FORMAT", "Json"}};
-  RunResult result = schemagate({"bogus"}, options);
+  RunResult result = run(schemagate({"bogus"}), options);
   CHECK(result.exit_code == 64);
   check_json_error(result.err,
                    R"(unknown command \"bogus\"; to start an app, put it after --: schemagate -- bogus )"
@@ -180,7 +147,7 @@ TEST_CASE("a usage error honours LOG_FORMAT in any case, as the settings do") {
 }
 
 TEST_CASE("a URL given as an unknown command has its password masked in the usage error") {
-  RunResult result = schemagate({kUnreachableUrl});
+  RunResult result = run(schemagate({kUnreachableUrl}));
   CHECK(result.exit_code == 64);
   CHECK(log_messages(result.err) ==
         std::vector<std::string>{"ERROR unknown command \"postgresql://app:****@127.0.0.1:1/shop\"; to start an app, "
@@ -212,7 +179,7 @@ TEST_CASE("a password in any echoed argument is masked in the usage error") {
                 "ter2"},
        }) {
     CAPTURE(c.message);
-    RunResult result = schemagate(c.args);
+    RunResult result = run(schemagate(c.args));
     CHECK(result.exit_code == 64);
     CHECK(log_messages(result.err) == std::vector<std::string>{c.message});
     CHECK(result.err.find(c.secret) == std::string::npos);
@@ -222,7 +189,7 @@ TEST_CASE("a password in any echoed argument is masked in the usage error") {
 TEST_CASE("a masked usage error in JSON shows no password either") {
   RunOptions options;
   options.env = {{"LOG_FORMAT", "json"}};
-  RunResult result = schemagate({kUnreachableUrl}, options);
+  RunResult result = run(schemagate({kUnreachableUrl}), options);
   CHECK(result.exit_code == 64);
   check_json_error(result.err,
                    R"(unknown command \"postgresql://app:****@127.0.0.1:1/shop\"; to start an app, put it )"
@@ -231,7 +198,7 @@ TEST_CASE("a masked usage error in JSON shows no password either") {
 }
 
 TEST_CASE("no part of a URL password with an unescaped '@' shows in a usage error") {
-  RunResult result = schemagate({"postgresql://app:hunter@Zeph9@127.0.0.1:1/shop"});
+  RunResult result = run(schemagate({"postgresql://app:hunter@Zeph9@127.0.0.1:1/shop"}));
   CHECK(result.exit_code == 64);
   CHECK(result.err.find("hunter") == std::string::npos);
   CHECK(result.err.find("Zeph9") == std::string::npos);

@@ -2,16 +2,15 @@
 // password masked, exit 0; anything invalid exits 78 with one line naming the variable, flag or
 // file:line:col. `config` never connects, so no database is needed.
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "support/files.h"
+#include "support/gate.h"
+#include "support/log_lines.h"
 #include "support/process.h"
 
 namespace schemagate::testing {
@@ -23,63 +22,14 @@ TEST_SUITE_BEGIN("config");
 const std::string kUrl = "postgresql://app:hunter2@127.0.0.1:1/shop";
 const std::string kMaskedUrl = "postgresql://app:****@127.0.0.1:1/shop";
 
-// A directory of its own under the system temp dir, removed with everything in it. Also the
-// working directory of each run, so no stray ./schemagate.toml is picked up.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "schemagate-config-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string path = path_ + "/" + name;
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + path);
-    return path;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
+// Runs the binary under test with `args` and `env` in `cwd`, a TempDir of the test's own, so no
+// stray ./schemagate.toml is picked up.
 RunResult schemagate(const TempDir& cwd, const std::vector<std::string>& args,
                      const std::map<std::string, std::string>& env = {}) {
-  std::vector<std::string> argv{schemagate_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
   RunOptions options;
   options.env = env;
   options.cwd = cwd.path();
-  return run(argv, options);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Each line of a text log without its timestamp: "2024-05-01T12:00:00.000Z ERROR x" -> "ERROR x".
-std::vector<std::string> log_messages(const std::string& err) {
-  std::vector<std::string> out;
-  for (const std::string& line : lines_of(err)) {
-    REQUIRE_MESSAGE(line.size() > 25, line);
-    CHECK_MESSAGE(line[10] == 'T', line);
-    CHECK_MESSAGE(line[23] == 'Z', line);
-    CHECK_MESSAGE(line[24] == ' ', line);
-    out.push_back(line.substr(25));
-  }
-  return out;
+  return run(testing::schemagate(args), options);
 }
 
 // `schemagate config`'s stdout as key -> {value, source}, columns split on runs of two spaces.
@@ -133,6 +83,8 @@ const std::vector<std::string> kKeys = {"database.url",
                                         "verify.tables",
                                         "log.format",
                                         "log.level",
+                                        "migrations.command",
+                                        "status_file",
                                         "skip",
                                         "config",
                                         "database"};
@@ -162,6 +114,8 @@ TEST_CASE("config prints every setting, its default and the database it names, a
   CHECK(rows["verify.tables"] == Row{"", "default"});
   CHECK(rows["log.format"] == Row{"text", "default"});
   CHECK(rows["log.level"] == Row{"info", "default"});
+  CHECK(rows["migrations.command"] == Row{"", "default"});
+  CHECK(rows["status_file"] == Row{"", "default"});
   CHECK(rows["skip"] == Row{"false", "default"});
   CHECK(rows["config"] == Row{"", "default"});
   CHECK(rows["database"] == Row{"app@127.0.0.1:1/shop", ""});
@@ -445,11 +399,7 @@ TEST_CASE("a configuration error is printed as JSON when LOG_FORMAT=json asks fo
   TempDir dir;
   RunResult result = schemagate(dir, {"config"}, {{"LOG_FORMAT", "json"}, {"DB_MAX_RETRIES", "abc"}});
   CHECK(result.exit_code == 78);
-  std::vector<std::string> lines = lines_of(result.err);
-  REQUIRE(lines.size() == 1);
-  CHECK(lines[0].starts_with("{\"time\":\""));
-  CHECK(lines[0].ends_with(
-      R"(,"level":"error","msg":"DB_MAX_RETRIES=\"abc\" (environment): not a non-negative integer"})"));
+  check_json_error(result.err, R"(DB_MAX_RETRIES=\"abc\" (environment): not a non-negative integer)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,11 +478,7 @@ TEST_CASE("LOG_FORMAT=JSON prints a configuration error as JSON") {
   TempDir dir;
   RunResult result = schemagate(dir, {"config"}, {{"LOG_FORMAT", "JSON"}, {"DB_MAX_RETRIES", "abc"}});
   CHECK(result.exit_code == 78);
-  std::vector<std::string> lines = lines_of(result.err);
-  REQUIRE(lines.size() == 1);
-  CHECK(lines[0].starts_with("{\"time\":\""));
-  CHECK(lines[0].ends_with(
-      R"(,"level":"error","msg":"DB_MAX_RETRIES=\"abc\" (environment): not a non-negative integer"})"));
+  check_json_error(result.err, R"(DB_MAX_RETRIES=\"abc\" (environment): not a non-negative integer)");
 }
 
 TEST_CASE("config shows LOG_FORMAT in any case as json or text") {

@@ -5,13 +5,12 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "support/gate.h"
+#include "support/log_lines.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
 
@@ -23,19 +22,11 @@ TEST_SUITE_BEGIN("handover");
 using namespace std::chrono_literals;
 
 // `schemagate [flags] -- app...`
-std::vector<std::string> gate_then(std::vector<std::string> flags, std::vector<std::string> app) {
-  std::vector<std::string> argv{schemagate_binary()};
-  argv.insert(argv.end(), flags.begin(), flags.end());
+std::vector<std::string> gate_then(const std::vector<std::string>& flags, const std::vector<std::string>& app) {
+  std::vector<std::string> argv = schemagate(flags);
   argv.push_back("--");
   argv.insert(argv.end(), app.begin(), app.end());
   return argv;
-}
-
-RunOptions ready_database() {
-  PgCluster& cluster = PgCluster::shared();
-  RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url(cluster.create_database())}};
-  return options;
 }
 
 const std::vector<std::string> kPrintStatus = {"/bin/sh", "-c",
@@ -140,8 +131,7 @@ TEST_CASE("schemagate's session has ended, cleanly, by the time the app runs") {
   CHECK(result.out == "sessions=0\n");
   // exec(2) would close libpq's socket too (it is close-on-exec), but without a goodbye: the
   // server would log the lost client. Closed properly, the session ends without a word.
-  std::ifstream log(cluster.log_path());
-  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  std::string text = read_text_file(cluster.log_path());
   INFO(text);
   CHECK_FALSE(contains(text, "unexpected EOF on client connection"));
   CHECK_FALSE(contains(text, "could not receive data from client"));
@@ -151,9 +141,7 @@ TEST_CASE("an app that does not exist exits 127") {
   RunResult result = run(gate_then({}, {"no-such-app-schemagate-test", "arg"}), ready_database());
   CHECK(result.exit_code == 127);
   CHECK(result.out == "");
-  auto errors = lines_with(result.err, " ERROR ");
-  REQUIRE(errors.size() == 1);
-  CHECK(errors[0].ends_with(
+  CHECK(error_line(result).ends_with(
       " ERROR cannot start app \"no-such-app-schemagate-test\": No such file or directory"));
 
   RunResult by_path = run(gate_then({}, {"/nonexistent/dir/app"}), ready_database());
@@ -167,9 +155,7 @@ TEST_CASE("an app that is not executable exits 126") {
   RunResult result = run(gate_then({}, {path}), ready_database());
   CHECK(result.exit_code == 126);
   CHECK(result.out == "");
-  auto errors = lines_with(result.err, " ERROR ");
-  REQUIRE(errors.size() == 1);
-  CHECK(errors[0].ends_with(" ERROR cannot start app \"" + path + "\": Permission denied"));
+  CHECK(error_line(result).ends_with(" ERROR cannot start app \"" + path + "\": Permission denied"));
 
   RunResult directory = run(gate_then({}, {"/usr"}), ready_database());
   CHECK(directory.exit_code == 126);
@@ -264,9 +250,7 @@ TEST_CASE("permissive mode starts the app degraded when the database is unreacha
     CHECK(result.exit_code == 5);
     CHECK(result.out == "status=degraded\n");
     CHECK(lines_with(result.err, " WARN  attempt ").size() == 2);
-    auto errors = lines_with(result.err, " ERROR ");
-    REQUIRE(errors.size() == 1);
-    CHECK(contains(errors[0], "not ready after 2 attempts"));
+    CHECK(contains(error_line(result), "not ready after 2 attempts"));
     std::string source = by_flag ? "flag --permissive" : "environment FAIL_ON_MIGRATION_ERROR";
     CHECK(contains(result.err,
                    " WARN  starting degraded: FAIL_ON_MIGRATION_ERROR=false (" + source + ")"));

@@ -18,8 +18,6 @@ TEST_SUITE_BEGIN("harness");
 
 using namespace std::chrono_literals;
 
-const std::string kPsql = "/usr/lib/postgresql/15/bin/psql";
-
 TEST_CASE("run captures stdout, stderr and the exit code separately") {
   RunResult result = run({"/bin/sh", "-c", "echo hi; echo err >&2; exit 3"});
   CHECK(result.exit_code == 3);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/gate.h"
+#include "support/log_lines.h"
 #include "support/migrations.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
@@ -22,13 +23,6 @@ TEST_SUITE_BEGIN("migrate");
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// The one ERROR line of a run, or a failure when there is not exactly one.
-std::string error_line(const RunResult& result) {
-  auto errors = lines_with(result.err, " ERROR ");
-  REQUIRE_MESSAGE(errors.size() == 1, result.err);
-  return errors[0];
-}
 
 // Whether the lines containing the needles appear in this order in text.
 bool in_order(const std::string& text, const std::vector<std::string>& needles) {
@@ -601,16 +595,27 @@ TEST_CASE("a migrations directory that cannot be parsed stops with 65 before any
 // ---------------------------------------------------------------------------------------------
 // Time: lock_timeout, the migration timeout, signals
 
-TEST_CASE("a lock held by another session fails the migration with 55P03 once retries run out") {
-  Project p;
+// For a Holder: keeps table t locked against every other session until released.
+const std::string kLockTableT = "begin; lock table t in access exclusive mode; select pg_sleep(60);";
+
+// Whether a session holds table t's lock as kLockTableT takes it.
+bool t_is_locked(const Project& p) {
+  return p.psql("select count(*) from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' "
+                "and granted") == "1";
+}
+
+// Table t, migration 1 adding column y to it, and migration 2 creating after_t.
+void write_alter_t(const Project& p) {
   p.psql("create table t (x int);");
   p.write("1_alter_t.sql", migration("alter table t add column y int;"));
   p.write("2_after.sql", migration("create table after_t (x int);"));
-  Holder holder(p, "begin; lock table t in access exclusive mode; select pg_sleep(60);");
-  REQUIRE(wait_until([&] {
-    return p.psql("select count(*) from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' "
-                  "and granted") == "1";
-  }, 10s));
+}
+
+TEST_CASE("a lock held by another session fails the migration with 55P03 once retries run out") {
+  Project p;
+  write_alter_t(p);
+  Holder holder(p, kLockTableT);
+  REQUIRE(wait_until([&] { return t_is_locked(p); }, 10s));
 
   RunResult result = p.run({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "200ms"},
                                     {"MIGRATION_RETRY_ATTEMPTS", "1"},
@@ -632,14 +637,9 @@ TEST_CASE("a lock held by another session fails the migration with 55P03 once re
 
 TEST_CASE("a lock released after the first retry lets the migration through") {
   Project p;
-  p.psql("create table t (x int);");
-  p.write("1_alter_t.sql", migration("alter table t add column y int;"));
-  p.write("2_after.sql", migration("create table after_t (x int);"));
-  Holder holder(p, "begin; lock table t in access exclusive mode; select pg_sleep(60);");
-  REQUIRE(wait_until([&] {
-    return p.psql("select count(*) from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' "
-                  "and granted") == "1";
-  }, 10s));
+  write_alter_t(p);
+  Holder holder(p, kLockTableT);
+  REQUIRE(wait_until([&] { return t_is_locked(p); }, 10s));
 
   Child child = p.spawn({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "200ms"},
                                  {"MIGRATION_RETRY_ATTEMPTS", "10"},
@@ -970,11 +970,8 @@ TEST_CASE("a migration's SET lock_timeout = 0 does not switch the lock timeout o
   p.psql("create table t (x int);");
   p.write("1_dump.sql", migration("SET lock_timeout = 0;\ncreate table d (x int);"));
   p.write("2_alter_t.sql", migration("alter table t add column y int;"));
-  Holder holder(p, "begin; lock table t in access exclusive mode; select pg_sleep(60);");
-  REQUIRE(wait_until([&] {
-    return p.psql("select count(*) from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' "
-                  "and granted") == "1";
-  }, 10s));
+  Holder holder(p, kLockTableT);
+  REQUIRE(wait_until([&] { return t_is_locked(p); }, 10s));
   RunResult result = p.run({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "200ms"},
                                     {"MIGRATION_RETRY_ATTEMPTS", "1"},
                                     {"MIGRATION_RETRY_DELAY_SECONDS", "0.1"},

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/gate.h"
+#include "support/log_lines.h"
 #include "support/migrations.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
@@ -77,6 +78,19 @@ std::vector<size_t> wait_for_replicas(std::vector<Child>& replicas, const std::s
   return seen;
 }
 
+// Waits for every replica to exit; their runs, in the same order.
+std::vector<RunResult> finish_all(std::vector<Child>& replicas) {
+  std::vector<RunResult> results;
+  for (auto& r : replicas) results.push_back(r.finish());
+  return results;
+}
+
+// Whether a session (the test's Holder) holds advisory lock `key`.
+bool holds_advisory_lock(const Project& p, int key) {
+  return p.psql("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = " +
+                std::to_string(key)) == "1";
+}
+
 // The one backend waiting for advisory lock `key` (held by the test), or 0.
 std::string blocked_on(const Project& p, int key) {
   return p.psql("select coalesce(min(pid), 0) from pg_locks where locktype = 'advisory' and not granted and objid = " +
@@ -95,8 +109,7 @@ TEST_CASE("eight replicas started together apply every migration exactly once") 
   // runs one sees its dirty mark and exits 65 (see the report; the gated case below covers it).
   write_thirty(p, false);
   std::vector<Child> replicas = start_replicas(p, 8, {{"MIGRATION_TIMEOUT_SECONDS", "60"}});
-  std::vector<RunResult> results;
-  for (auto& r : replicas) results.push_back(r.finish());
+  std::vector<RunResult> results = finish_all(replicas);
 
   int applied_lines = 0;
   for (const auto& r : results) {
@@ -116,9 +129,7 @@ TEST_CASE("replicas wait for the lock holder, say who holds it, and then find no
   // replica takes the migration lock keeps it while the seven others poll.
   write_thirty(p, true, "select pg_advisory_xact_lock(4242);\n");
   Holder gate(p, "select pg_advisory_lock(4242); select pg_sleep(60);", "race_gate");
-  REQUIRE(wait_until([&] {
-    return p.psql("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = 4242") == "1";
-  }, 10s));
+  REQUIRE(wait_until([&] { return holds_advisory_lock(p, 4242); }, 10s));
 
   std::vector<Child> replicas =
       start_replicas(p, 8, {{"MIGRATION_TIMEOUT_SECONDS", "60"}, {"MIGRATION_LOCK_TIMEOUT", "60s"}});
@@ -135,8 +146,7 @@ TEST_CASE("replicas wait for the lock holder, say who holds it, and then find no
   CHECK(p.versions() == "");  // nothing committed while the holder is stuck
   gate.release();
 
-  std::vector<RunResult> results;
-  for (auto& r : replicas) results.push_back(r.finish());
+  std::vector<RunResult> results = finish_all(replicas);
   for (const auto& r : results) {
     CAPTURE(r.err);
     CHECK(r.exit_code == 0);
@@ -158,9 +168,7 @@ TEST_CASE("CREATE INDEX CONCURRENTLY in one replica while three others poll for 
   p.write("3_after.sql", migration("create table after_index (x int);"));
 
   Holder gate(p, "select pg_advisory_lock(4243); select pg_sleep(60);", "cic_gate");
-  REQUIRE(wait_until([&] {
-    return p.psql("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = 4243") == "1";
-  }, 10s));
+  REQUIRE(wait_until([&] { return holds_advisory_lock(p, 4243); }, 10s));
   // An open transaction with a snapshot: the index build has to wait for it, which keeps it
   // running (and waiting on transactions) while the other replicas poll.
   Holder snapshot(p, "begin isolation level repeatable read; select count(*) from big; select pg_sleep(60);",
@@ -182,8 +190,7 @@ TEST_CASE("CREATE INDEX CONCURRENTLY in one replica while three others poll for 
   CHECK(p.backends("application_name = 'schemagate' and wait_event_type = 'Lock' and wait_event = 'advisory'") == 0);
   snapshot.release();
 
-  std::vector<RunResult> results;
-  for (auto& r : replicas) results.push_back(r.finish());
+  std::vector<RunResult> results = finish_all(replicas);
   for (const auto& r : results) {
     CAPTURE(r.err);
     CHECK(r.exit_code == 0);
@@ -203,9 +210,7 @@ TEST_CASE("a replica that cannot get the lock within the migration timeout exits
   Project p;
   p.write("1_gate.sql", migration("select pg_advisory_xact_lock(4245);\ncreate table gated (x int);"));
   Holder gate(p, "select pg_advisory_lock(4245); select pg_sleep(60);", "timeout_gate");
-  REQUIRE(wait_until([&] {
-    return p.psql("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = 4245") == "1";
-  }, 10s));
+  REQUIRE(wait_until([&] { return holds_advisory_lock(p, 4245); }, 10s));
   Child holder = p.spawn({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "60s"}});
   std::string holder_pid;
   REQUIRE(wait_until([&] { return (holder_pid = blocked_on(p, 4245)) != "0"; }, 20s));
@@ -214,9 +219,7 @@ TEST_CASE("a replica that cannot get the lock within the migration timeout exits
   CHECK(late.exit_code == 75);
   CHECK(late.seconds < 10);
   CHECK(contains(late.err, " INFO  waiting for the migration lock, held by pid " + holder_pid));
-  auto errors = lines_with(late.err, " ERROR ");
-  REQUIRE(errors.size() == 1);
-  CHECK(contains(errors[0], "timed out waiting for the migration lock (held by pid " + holder_pid + " (schemagate"));
+  CHECK(contains(error_line(late), "timed out waiting for the migration lock (held by pid " + holder_pid + " (schemagate"));
   CHECK_FALSE(contains(late.err, " INFO  applied "));
 
   gate.release();
@@ -233,9 +236,7 @@ TEST_CASE("a replica that starts while another runs a non-transactional migratio
           "-- migrate:up transaction:false\nselect pg_advisory_lock(4244);\nselect pg_advisory_unlock(4244);\n"
           "create index concurrently t_x on t (x);\n");
   Holder gate(p, "select pg_advisory_lock(4244); select pg_sleep(60);", "dirty_gate");
-  REQUIRE(wait_until([&] {
-    return p.psql("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = 4244") == "1";
-  }, 10s));
+  REQUIRE(wait_until([&] { return holds_advisory_lock(p, 4244); }, 10s));
   Child first = p.spawn({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "60s"}});
   REQUIRE(wait_until([&] { return blocked_on(p, 4244) != "0"; }, 20s));
   CHECK(p.psql("select dirty from schema_migrations where version = '2'") == "t");  // mid-way, as designed

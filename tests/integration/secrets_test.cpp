@@ -165,8 +165,7 @@ Outcome run_with(const Invocation& inv, const Scenario& s) {
   RunOptions options = gate_options();
   options.env = s.env;
   for (const auto& [k, v] : inv.env) options.env[k] = v;
-  std::vector<std::string> argv{schemagate_binary()};
-  argv.insert(argv.end(), s.command.begin(), s.command.end());
+  std::vector<std::string> argv = schemagate(s.command);
   argv.insert(argv.end(), inv.flags.begin(), inv.flags.end());
   if (!s.app.empty()) {
     argv.push_back("--");
@@ -289,9 +288,7 @@ TEST_CASE("a canary in PGPASSWORD stays hidden when a URL names another role") {
                                                  {"config", "-v"},
                                                  {"--permissive", "--", "true"}}) {
       CAPTURE(args[0]);
-      std::vector<std::string> argv{schemagate_binary()};
-      argv.insert(argv.end(), args.begin(), args.end());
-      RunResult result = run(argv, options);
+      RunResult result = run(schemagate(args), options);
       INFO(result.out << result.err);
       if (args[0] == "wait") {
         CHECK(result.exit_code == 69);

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "support/gate.h"
-#include "support/pg_cluster.h"
 #include "support/process.h"
 
 namespace schemagate::testing {
@@ -165,9 +164,7 @@ TEST_CASE("as PID 1 of a PID namespace, each handled signal ends the wait with 1
 
 TEST_CASE("as PID 1, the app exec'd by schemagate is PID 1 with a clean signal state") {
   if (!can_unshare_pid()) return;
-  PgCluster& cluster = PgCluster::shared();
-  RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url(cluster.create_database())}};
+  RunOptions options = ready_database();
   options.ignored_signals = {SIGHUP, SIGPIPE};
   RunResult result = run(as_pid_1(schemagate({"--", "/bin/sh", "-c",
                                               "echo pid=$$ status=$SCHEMAGATE_STATUS; "
@@ -179,18 +176,14 @@ TEST_CASE("as PID 1, the app exec'd by schemagate is PID 1 with a clean signal s
 
 TEST_CASE("as PID 1, the app's exit code is unshare's") {
   if (!can_unshare_pid()) return;
-  PgCluster& cluster = PgCluster::shared();
-  RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url(cluster.create_database())}};
+  RunOptions options = ready_database();
   RunResult result = run(as_pid_1(schemagate({"--", "/bin/sh", "-c", "exit 9"})), options);
   CHECK(result.exit_code == 9);
 }
 
 TEST_CASE("as PID 1, the app exec'd by schemagate receives docker stop's SIGTERM itself") {
   if (!can_unshare_pid()) return;
-  PgCluster& cluster = PgCluster::shared();
-  RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url(cluster.create_database())}};
+  RunOptions options = ready_database();
   // The app handles SIGTERM as a server would; it says when its handler is in place.
   Child unshare = spawn(as_pid_1(schemagate({"--", "/bin/sh", "-c",
                                              "trap 'echo app got SIGTERM; exit 7' TERM; echo app ready; "

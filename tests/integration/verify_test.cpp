@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "support/gate.h"
+#include "support/log_lines.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
 
@@ -45,13 +46,6 @@ RunResult verify_tables(const std::string& db, const std::string& critical_table
   std::vector<std::string> argv = schemagate({"verify"});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   return run(argv, options);
-}
-
-// The one error line, or a failure when there is not exactly one.
-std::string error_line(const RunResult& result) {
-  auto errors = lines_with(result.err, " ERROR ");
-  REQUIRE_MESSAGE(errors.size() == 1, result.err);
-  return errors[0];
 }
 
 bool ends_with_missing(const std::string& line, const std::string& list) {

@@ -4,13 +4,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "support/gate.h"
+#include "support/log_lines.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
 
@@ -32,11 +31,22 @@ std::string unused_database_name() {
   return "not_yet_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
 }
 
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+// Options for `schemagate wait` at `url` with five attempts 30 s apart, so that a refusal which
+// was retried would show in the log and take a minute or more.
+RunOptions five_slow_attempts(const std::string& url) {
+  RunOptions options = gate_options();
+  options.env = {{"DATABASE_URL", url}, {"DB_MAX_RETRIES", "5"}, {"DB_RETRY_INTERVAL", "30"}};
+  return options;
+}
+
+// `schemagate wait` at `url` (five_slow_attempts), which the server must refuse at the first
+// attempt: exit 69 with one line and no retry warning. The run, for the caller to check the line.
+RunResult refused_at_once(const std::string& url) {
+  RunResult result = run(schemagate({"wait"}), five_slow_attempts(url));
+  CHECK(result.exit_code == 69);
+  CHECK_FALSE(contains(result.err, " WARN "));
+  REQUIRE(lines_of(result.err).size() == 1);
+  return result;
 }
 
 TEST_CASE("wait is ready on the first attempt and names user@host:port/db") {
@@ -74,10 +84,8 @@ TEST_CASE("wait makes exactly DB_MAX_RETRIES attempts at a refused port, then ex
     CHECK(contains(line, "Connection refused"));
     CHECK(contains(line, db));
   }
-  auto final_line = lines_with(result.err, " ERROR ");
-  REQUIRE(final_line.size() == 1);
-  CHECK(contains(final_line[0], "postgres@127.0.0.1:" + std::to_string(closed.port()) +
-                                    "/app not ready after 4 attempts ("));
+  CHECK(contains(error_line(result), "postgres@127.0.0.1:" + std::to_string(closed.port()) +
+                                         "/app not ready after 4 attempts ("));
   CHECK(lines_of(result.err).size() == 5);
   // Three pauses of 0.2 s lie between four attempts.
   CHECK(result.seconds >= 0.6);
@@ -113,33 +121,18 @@ TEST_CASE("--max-retries and --retry-interval flags govern the attempts like the
 TEST_CASE("a wrong password is refused after exactly one attempt, naming 28P01") {
   PgCluster& cluster = PgCluster::shared();
   std::string db = cluster.create_database();
-  RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url(db, "postgres", "not-the-password")},
-                 {"DB_MAX_RETRIES", "5"},
-                 {"DB_RETRY_INTERVAL", "30"}};
-  RunResult result = run(schemagate({"wait"}), options);
-  CHECK(result.exit_code == 69);
-  CHECK_FALSE(contains(result.err, " WARN "));
-  auto lines = lines_of(result.err);
-  REQUIRE(lines.size() == 1);
-  CHECK(contains(lines[0], " ERROR postgres@127.0.0.1:" + std::to_string(cluster.port()) + "/" +
-                               db + " refused the credentials (attempt 1/5, not retried): "));
-  CHECK(contains(lines[0], "28P01"));
-  CHECK(contains(lines[0], "password authentication failed for user \"postgres\""));
+  RunResult result = refused_at_once(cluster.url(db, "postgres", "not-the-password"));
+  CHECK(contains(result.err, " ERROR postgres@127.0.0.1:" + std::to_string(cluster.port()) + "/" +
+                                 db + " refused the credentials (attempt 1/5, not retried): "));
+  CHECK(contains(result.err, "28P01"));
+  CHECK(contains(result.err, "password authentication failed for user \"postgres\""));
   CHECK(result.seconds < 30);
 }
 
 TEST_CASE("a role that does not exist is refused after one attempt") {
   PgCluster& cluster = PgCluster::shared();
   std::string db = cluster.create_database();
-  RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url(db, "no_such_role", "whatever")},
-                 {"DB_MAX_RETRIES", "5"},
-                 {"DB_RETRY_INTERVAL", "30"}};
-  RunResult result = run(schemagate({"wait"}), options);
-  CHECK(result.exit_code == 69);
-  CHECK_FALSE(contains(result.err, " WARN "));
-  REQUIRE(lines_of(result.err).size() == 1);
+  RunResult result = refused_at_once(cluster.url(db, "no_such_role", "whatever"));
   // With scram-sha-256 the server does not reveal whether the role exists: 28P01 either way.
   CHECK(contains(result.err, "no_such_role@127.0.0.1:" + std::to_string(cluster.port()) + "/" + db +
                                  " refused the credentials (attempt 1/5, not retried): "));
@@ -150,14 +143,7 @@ TEST_CASE("a role that may not log in is refused after one attempt, naming 28000
   PgCluster& cluster = PgCluster::shared();
   std::string db = cluster.create_database();
   cluster.psql("postgres", "CREATE ROLE wait_nologin NOLOGIN PASSWORD 'nologin-pw'");
-  RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url(db, "wait_nologin", "nologin-pw")},
-                 {"DB_MAX_RETRIES", "5"},
-                 {"DB_RETRY_INTERVAL", "30"}};
-  RunResult result = run(schemagate({"wait"}), options);
-  CHECK(result.exit_code == 69);
-  CHECK_FALSE(contains(result.err, " WARN "));
-  REQUIRE(lines_of(result.err).size() == 1);
+  RunResult result = refused_at_once(cluster.url(db, "wait_nologin", "nologin-pw"));
   CHECK(contains(result.err, "refused the credentials (attempt 1/5, not retried): "));
   CHECK(contains(result.err, "28000"));
   CHECK(contains(result.err, "role \"wait_nologin\" is not permitted to log in"));
@@ -169,23 +155,15 @@ TEST_CASE("a role that pg_hba.conf rejects is refused after one attempt, naming 
   // Edited while the server is down, so the rule is in force when it starts (no reload race).
   cluster.stop();
   const std::string hba = cluster.socket_dir() + "/data/pg_hba.conf";
-  write_text_file(hba, "host all hba_blocked 127.0.0.1/32 reject\n" + read_whole_file(hba));
+  write_text_file(hba, "host all hba_blocked 127.0.0.1/32 reject\n" + read_text_file(hba));
   cluster.start();
-  RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url("postgres", "hba_blocked")},
-                 {"DB_MAX_RETRIES", "5"},
-                 {"DB_RETRY_INTERVAL", "30"}};
-  RunResult result = run(schemagate({"wait"}), options);
-  CHECK(result.exit_code == 69);
-  CHECK_FALSE(contains(result.err, " WARN "));
-  REQUIRE(lines_of(result.err).size() == 1);
+  RunResult result = refused_at_once(cluster.url("postgres", "hba_blocked"));
   CHECK(contains(result.err, "hba_blocked@127.0.0.1:" + std::to_string(cluster.port()) +
                                  "/postgres refused the credentials (attempt 1/5, not retried): "));
   CHECK(contains(result.err, "28000"));
   CHECK(contains(result.err, "pg_hba.conf rejects connection"));
   // The superuser still gets in: the rule is specific to the role.
-  options.env["DATABASE_URL"] = cluster.url("postgres");
-  CHECK(run(schemagate({"wait"}), options).exit_code == 0);
+  CHECK(run(schemagate({"wait"}), five_slow_attempts(cluster.url("postgres"))).exit_code == 0);
 }
 
 TEST_CASE("a database that does not exist yet is retried until it is created") {
@@ -351,22 +329,18 @@ TEST_CASE("a read-only standby is not ready") {
   PgCluster primary;
   const std::string standby_dir = primary.socket_dir() + "/standby";
   const std::string standby_log = primary.socket_dir() + "/standby.log";
-  auto as_postgres = [](std::vector<std::string> argv) {
-    if (geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
-    return argv;
-  };
   RunOptions server_options;
   server_options.cwd = primary.socket_dir();
   server_options.timeout = 120s;
-  RunResult backup = run(as_postgres({"/usr/lib/postgresql/15/bin/pg_basebackup", "-D", standby_dir,
-                                      "-R", "-X", "stream", "-h", primary.socket_dir(), "-p",
-                                      std::to_string(primary.port()), "-U", "postgres"}),
+  RunResult backup = run(as_server_user({pg_bin("pg_basebackup"), "-D", standby_dir, "-R", "-X",
+                                         "stream", "-h", primary.socket_dir(), "-p",
+                                         std::to_string(primary.port()), "-U", "postgres"}),
                          server_options);
   REQUIRE_MESSAGE(backup.exit_code == 0, backup.err);
   auto pg_ctl = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv{"/usr/lib/postgresql/15/bin/pg_ctl", "-D", standby_dir};
+    std::vector<std::string> argv{pg_bin("pg_ctl"), "-D", standby_dir};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run(as_postgres(argv), server_options);
+    return run(as_server_user(argv), server_options);
   };
   // A port picked free may be taken before the server binds it; then pick another.
   int standby_port = 0;
@@ -375,7 +349,7 @@ TEST_CASE("a read-only standby is not ready") {
     RunResult started = pg_ctl(
         {"-l", standby_log, "-w", "-t", "60", "-o", "-p " + std::to_string(standby_port), "start"});
     if (started.exit_code == 0) break;
-    std::string log = read_whole_file(standby_log);
+    std::string log = read_text_file(standby_log);
     REQUIRE_MESSAGE((attempt < 3 && contains(log, "Address already in use")), (started.err + log));
   }
   struct StopStandby {

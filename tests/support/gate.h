@@ -1,5 +1,6 @@
 // Small helpers shared by the integration tests that drive the schemagate binary: argv building,
-// counting log lines, ports that refuse or record connections, and percent-encoding.
+// a working directory and a database to run it with, and ports that refuse or record
+// connections. Text and files: support/text.h and support/files.h, included here.
 #pragma once
 
 #include <arpa/inet.h>
@@ -11,86 +12,29 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <initializer_list>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "support/files.h"
+#include "support/pg_cluster.h"
 #include "support/process.h"
+#include "support/text.h"
 
 namespace schemagate::testing {
 
-inline const std::string kPsql = "/usr/lib/postgresql/15/bin/psql";
-
 // The binary under test followed by `args`.
-inline std::vector<std::string> schemagate(std::initializer_list<std::string> args) {
+inline std::vector<std::string> schemagate(const std::vector<std::string>& args) {
   std::vector<std::string> argv{schemagate_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
 
-inline std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// The lines of `text` that contain `needle`.
-inline std::vector<std::string> lines_with(const std::string& text, std::string_view needle) {
-  std::vector<std::string> out;
-  for (auto& line : lines_of(text))
-    if (line.find(needle) != std::string::npos) out.push_back(line);
-  return out;
-}
-
-inline bool contains(const std::string& text, std::string_view needle) {
-  return text.find(needle) != std::string::npos;
-}
-
-// RFC 3986: everything but the unreserved characters, as PgCluster::url encodes.
-inline std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string encoded;
-  for (unsigned char c : text) {
-    bool is_unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (is_unreserved) {
-      encoded += static_cast<char>(c);
-    } else {
-      encoded += '%';
-      encoded += kHex[c >> 4];
-      encoded += kHex[c & 0xF];
-    }
-  }
-  return encoded;
-}
-
-inline void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << text;
-  if (!file.flush()) throw std::runtime_error("cannot write " + path);
-}
-
 // An empty directory, made once per test process and removed at its exit.
 inline const std::string& empty_dir() {
-  struct Dir {
-    std::string path;
-    Dir() {
-      const char* tmpdir = std::getenv("TMPDIR");
-      path = std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/schemagate-cwd-XXXXXX";
-      if (mkdtemp(path.data()) == nullptr)
-        throw std::runtime_error("mkdtemp " + path + ": " + std::strerror(errno));
-    }
-    ~Dir() { rmdir(path.c_str()); }
-  };
-  static Dir dir;
-  return dir.path;
+  static TempDir dir("cwd");
+  return dir.path();
 }
 
 // Options for running schemagate in an empty working directory, so that a ./schemagate.toml or a
@@ -98,6 +42,14 @@ inline const std::string& empty_dir() {
 inline RunOptions gate_options() {
   RunOptions options;
   options.cwd = empty_dir();
+  return options;
+}
+
+// gate_options() with DATABASE_URL naming a new, empty database of the shared cluster.
+inline RunOptions ready_database() {
+  PgCluster& cluster = PgCluster::shared();
+  RunOptions options = gate_options();
+  options.env = {{"DATABASE_URL", cluster.url(cluster.create_database())}};
   return options;
 }
 

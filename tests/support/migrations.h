@@ -3,77 +3,26 @@
 // that holds a lock until the test lets go.
 #pragma once
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/files.h"
 #include "support/gate.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
 
 namespace schemagate::testing {
 
-// A new empty directory under $TMPDIR (or /tmp), removed with everything in it by the destructor.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmpdir = std::getenv("TMPDIR");
-    path_ = std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/schemagate-mig-XXXXXX";
-    if (mkdtemp(path_.data()) == nullptr)
-      throw std::runtime_error("mkdtemp " + path_ + ": " + std::strerror(errno));
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  void write(const std::string& name, const std::string& text) const { write_text_file(file(name), text); }
-  void remove(const std::string& name) const {
-    if (::unlink(file(name).c_str()) != 0)
-      throw std::runtime_error("unlink " + file(name) + ": " + std::strerror(errno));
-  }
-  std::string read(const std::string& name) const {
-    std::ifstream in(file(name), std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-  // File names in the directory, sorted.
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& entry : std::filesystem::directory_iterator(path_))
-      out.push_back(entry.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  std::string path_;
-};
-
 // SHA-256 of `text` as lower-case hex, computed by coreutils rather than by the code under test.
 inline std::string sha256_of(const std::string& text) {
-  TempDir dir;
+  TempDir dir("mig");
   dir.write("input", text);
   RunResult result = run({"sha256sum", dir.file("input")});
   if (result.exit_code != 0) throw std::runtime_error("sha256sum: " + result.err);
@@ -162,7 +111,7 @@ class Project {
  private:
   PgCluster& cluster_;
   std::string db_;
-  TempDir dir_;
+  TempDir dir_{"mig"};
 };
 
 // A psql session, application_name `name`, that runs `sql` (which should end in a long

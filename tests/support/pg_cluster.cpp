@@ -8,56 +8,22 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
-#include <string_view>
 #include <system_error>
 
+#include "support/files.h"
 #include "support/process.h"
+#include "support/text.h"
 
 namespace schemagate::testing {
 namespace {
 
-constexpr std::string_view kBinDir = "/usr/lib/postgresql/15/bin/";
 // initdb and a cold start on a loaded 2-core CI runner take seconds; a hang must still end.
 constexpr std::chrono::seconds kServerCommandTimeout{120};
-
-std::string pg_bin(std::string_view name) { return std::string(kBinDir) + std::string(name); }
-
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
-std::string make_temp_dir() {
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/schemagate-pg-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) throw_errno("mkdtemp " + pattern);
-  return pattern;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << text;
-  if (!file.flush()) throw std::runtime_error("cannot write " + path);
-}
-
-// Empty when the file does not exist (yet).
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-std::string read_tail(const std::string& path, std::size_t max = 4000) {
-  std::string all = read_file(path);
-  return all.size() <= max ? all : "..." + all.substr(all.size() - max);
-}
 
 std::string trim(const std::string& text) {
   auto first = text.find_first_not_of(" \t\r\n");
@@ -72,25 +38,6 @@ std::string random_password() {
   hex << std::hex << random() << random();
   // A recognisable prefix, so a test can grep logs for a leaked password (SPEC §6).
   return "sgpw" + hex.str();
-}
-
-// RFC 3986: everything but the unreserved characters, so '@', ':', '/' and '%' in a password
-// reach libpq intact.
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string encoded;
-  for (unsigned char c : text) {
-    bool is_unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (is_unreserved) {
-      encoded += static_cast<char>(c);
-    } else {
-      encoded += '%';
-      encoded += kHex[c >> 4];
-      encoded += kHex[c & 0xF];
-    }
-  }
-  return encoded;
 }
 
 std::string doubled(const std::string& text, char quote) {
@@ -137,7 +84,7 @@ void check(const RunResult& result, const std::string& what, const std::string& 
   if (result.exit_code == 0) return;
   std::string message =
       what + " failed (exit " + std::to_string(result.exit_code) + "):\n" + result.out + result.err;
-  if (!log.empty()) message += "--- server log ---\n" + read_tail(log);
+  if (!log.empty()) message += "--- server log ---\n" + tail(read_text_file(log));
   throw std::runtime_error(message);
 }
 
@@ -149,7 +96,7 @@ PgCluster& PgCluster::shared() {
   return cluster;
 }
 
-PgCluster::PgCluster() : dir_(make_temp_dir()) {
+PgCluster::PgCluster() : dir_(make_temp_dir("pg")) {
   try {
     // The server's socket is dir_/.s.PGSQL.NNNNN and sun_path holds 107 characters.
     if (dir_.size() + sizeof "/.s.PGSQL.65535" > 107)
@@ -158,7 +105,7 @@ PgCluster::PgCluster() : dir_(make_temp_dir()) {
     superuser_password_ = random_password();
     passwords_["postgres"] = superuser_password_;
     const std::string password_file = dir_ + "/superuser-password";
-    write_file(password_file, superuser_password_ + "\n");
+    write_text_file(password_file, superuser_password_ + "\n");
     if (geteuid() == 0) {
       const passwd* server_user = getpwnam("postgres");
       if (server_user == nullptr)
@@ -192,13 +139,13 @@ PgCluster::PgCluster() : dir_(make_temp_dir()) {
     config.close();
 
     for (int attempt = 1;; ++attempt) {
-      auto log_size_before = read_file(log_path()).size();
+      auto log_size_before = read_text_file(log_path()).size();
       try {
         start_on(pick_free_port());
         break;
       } catch (const std::runtime_error&) {
         bool lost_port_race =
-            read_file(log_path()).find("Address already in use", log_size_before) !=
+            read_text_file(log_path()).find("Address already in use", log_size_before) !=
             std::string::npos;
         if (!lost_port_race || attempt == 3) throw;
       }
@@ -255,10 +202,10 @@ std::string PgCluster::psql(const std::string& db, const std::string& sql) {
   // A script file rather than -c: -c sends everything as one implicit transaction, where
   // CREATE DATABASE or CREATE INDEX CONCURRENTLY would fail.
   const std::string script = dir_ + "/script-" + std::to_string(++scripts_run_) + ".sql";
-  write_file(script, sql);
+  write_text_file(script, sql);
   // Any OS user may connect over the socket (--auth-local=trust), so psql needs no runuser.
   RunResult result =
-      run({pg_bin("psql"), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", dir_, "-p",
+      run({kPsql, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", dir_, "-p",
            std::to_string(port_), "-U", "postgres", "-d", db, "-f", script});
   std::error_code ignored;
   std::filesystem::remove(script, ignored);
@@ -285,7 +232,7 @@ void PgCluster::start() {
   start_on(port_);
 }
 
-std::vector<std::string> PgCluster::as_server_user(std::vector<std::string> argv) const {
+std::vector<std::string> as_server_user(std::vector<std::string> argv) {
   if (geteuid() != 0) return argv;
   argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
   return argv;

@@ -9,6 +9,14 @@
 
 namespace schemagate::testing {
 
+// PostgreSQL 15's programs (initdb, pg_ctl, psql...), where Debian installs them.
+inline std::string pg_bin(const std::string& name) { return "/usr/lib/postgresql/15/bin/" + name; }
+inline const std::string kPsql = pg_bin("psql");
+
+// `argv` prefixed with `runuser -u postgres --` when running as root: initdb, pg_ctl and the
+// server refuse to run as root.
+std::vector<std::string> as_server_user(std::vector<std::string> argv);
+
 class PgCluster {
  public:
   // One cluster per test process, started on first use and stopped at exit. Tests share it by
@@ -58,8 +66,6 @@ class PgCluster {
   bool is_running() const { return is_running_; }
 
  private:
-  // Prefixes `runuser -u postgres --` when running as root: initdb and postgres refuse root.
-  std::vector<std::string> as_server_user(std::vector<std::string> argv) const;
   void start_on(int port);
   void stop_quietly() noexcept;
 

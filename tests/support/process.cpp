@@ -17,6 +17,9 @@
 #include <system_error>
 #include <utility>
 
+#include "support/files.h"
+#include "support/text.h"
+
 extern char** environ;
 
 namespace schemagate::testing {
@@ -30,10 +33,6 @@ struct LaunchFailure {
   int error;
 };
 
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
 std::string join(const std::vector<std::string>& argv) {
   std::string joined;
   for (const auto& arg : argv) {
@@ -41,10 +40,6 @@ std::string join(const std::vector<std::string>& argv) {
     joined += arg.find_first_of(" \t'\"") == std::string::npos ? arg : "'" + arg + "'";
   }
   return joined;
-}
-
-std::string tail(const std::string& text, std::size_t max = 4000) {
-  return text.size() <= max ? text : "..." + text.substr(text.size() - max);
 }
 
 std::map<std::string, std::string> child_environment(const RunOptions& options) {

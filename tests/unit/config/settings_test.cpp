@@ -3,51 +3,23 @@
 #include "config/settings.h"
 
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "../../support/files.h"
+
 namespace schemagate::config {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::TempDir;
 
 // No test may pick up a schemagate.toml lying in the directory the tests run from.
 const std::string kNoDefaultFile = "/nonexistent/schemagate-unit-test/schemagate.toml";
-
-// A directory of its own under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "schemagate-unit-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // Writes `text` byte for byte to `name` in this directory; returns the file's path.
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string path = path_ + "/" + name;
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + path);
-    return path;
-  }
-  std::string path_of(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 Env env_of(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
@@ -134,6 +106,8 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
       {"verify.tables", ""},
       {"log.format", "text"},
       {"log.level", "info"},
+      {"migrations.command", ""},
+      {"status_file", ""},
       {"skip", "false"},
       {"config", ""},
   };
@@ -471,7 +445,7 @@ TEST_CASE("DATABASE_URL_FILE beats the TOML file and loses to --database-url") {
 
 TEST_CASE("an unreadable DATABASE_URL_FILE names the variable and the path") {
   TempDir dir;
-  std::string path = dir.path_of("no-such-secret");
+  std::string path = dir.file("no-such-secret");
   std::string message = error_of(load_env({{"DATABASE_URL_FILE", path}}));
   CHECK(message ==
         "DATABASE_URL_FILE=\"" + path + "\" (environment): cannot read: No such file or directory");
@@ -479,7 +453,7 @@ TEST_CASE("an unreadable DATABASE_URL_FILE names the variable and the path") {
 
 TEST_CASE("a directory given as DATABASE_URL_FILE is an error naming the variable and the path") {
   TempDir dir;
-  std::string path = dir.path_of("secrets");
+  std::string path = dir.file("secrets");
   std::filesystem::create_directory(path);
   CHECK(error_of(load_env({{"DATABASE_URL_FILE", path}})) ==
         "DATABASE_URL_FILE=\"" + path + "\" (environment): cannot read: Is a directory");
@@ -576,7 +550,8 @@ TEST_CASE("-v and -q set the log level and the last one wins") {
 
 TEST_CASE("find_flag knows the setting flags and whether each takes a value") {
   for (std::string_view name : {"--database-url", "--max-retries", "--retry-interval", "--dir", "--table",
-                                "--timeout", "--require-table", "--log-format", "--config"}) {
+                                "--timeout", "--require-table", "--log-format", "--migrate-command",
+                                "--status-file", "--config"}) {
     CAPTURE(name);
     const FlagInfo* flag = find_flag(name);
     REQUIRE(flag != nullptr);
@@ -591,7 +566,7 @@ TEST_CASE("find_flag knows the setting flags and whether each takes a value") {
   CHECK(find_flag("--database_url") == nullptr);
   CHECK(find_flag("--help") == nullptr);
   CHECK(find_flag("") == nullptr);
-  CHECK(all_flags().size() == 15);
+  CHECK(all_flags().size() == 17);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -954,6 +929,7 @@ TEST_CASE("every TOML key sets its setting") {
                                "retry_delay = 1.5\n"
                                "lock_timeout = \"2s\"\n"
                                "await = true\n"
+                               "command = \"alembic -c 'my conf.ini' upgrade head\"\n"
                                "[verify]\n"
                                "tables = [\"users\", \"audit.\\\"Log, Entries\\\"\"]\n"
                                "[log]\n"
@@ -979,9 +955,11 @@ TEST_CASE("every TOML key sets its setting") {
   CHECK(s.critical_tables[1].name == "Log, Entries");
   CHECK(s.log_format == log::Format::json);
   CHECK(s.log_level == log::Level::warn);
+  CHECK(s.migrate_command == std::vector<std::string>{"alembic", "-c", "my conf.ini", "upgrade", "head"});
+  CHECK(shown(s, "migrations.command") == "alembic -c 'my conf.ini' upgrade head");
   for (const auto& r : s.shown) {
     CAPTURE(r.key);
-    Source::Kind expected = r.key == "skip"     ? Source::Kind::Default
+    Source::Kind expected = r.key == "skip" || r.key == "status_file" ? Source::Kind::Default
                             : r.key == "config" ? Source::Kind::Flag
                                                 : Source::Kind::File;
     CHECK(r.source.kind == expected);
@@ -1123,21 +1101,21 @@ TEST_CASE("an empty database.url in a TOML file is an error") {
 
 TEST_CASE("--config naming a missing file is an error naming the flag") {
   TempDir dir;
-  std::string path = dir.path_of("missing.toml");
+  std::string path = dir.file("missing.toml");
   CHECK(error_of(load_with({{"--config", path}})) ==
         "--config=\"" + path + "\" (flag): cannot read: No such file or directory");
 }
 
 TEST_CASE("SCHEMAGATE_CONFIG naming a missing file is an error naming the variable") {
   TempDir dir;
-  std::string path = dir.path_of("missing.toml");
+  std::string path = dir.file("missing.toml");
   CHECK(error_of(load_env({{"SCHEMAGATE_CONFIG", path}})) ==
         "SCHEMAGATE_CONFIG=\"" + path + "\" (environment): cannot read: No such file or directory");
 }
 
 TEST_CASE("a directory given as the TOML file is an error naming where it came from") {
   TempDir dir;
-  std::string path = dir.path_of("schemagate.toml");
+  std::string path = dir.file("schemagate.toml");
   std::filesystem::create_directory(path);
   CHECK(error_of(load_with({{"--config", path}})) == "--config=\"" + path + "\" (flag): cannot read: Is a directory");
   CHECK(error_of(load_env({{"SCHEMAGATE_CONFIG", path}})) ==
@@ -1163,7 +1141,7 @@ TEST_CASE("--config wins over SCHEMAGATE_CONFIG, which wins over ./schemagate.to
   CHECK(source(*env, "config") == "environment SCHEMAGATE_CONFIG");
 
   // A missing file named explicitly is an error, not a fall back to the default file.
-  auto missing = load_with({}, {{"SCHEMAGATE_CONFIG", dir.path_of("gone.toml")}}, by_default);
+  auto missing = load_with({}, {{"SCHEMAGATE_CONFIG", dir.file("gone.toml")}}, by_default);
   CHECK_FALSE(missing);
 }
 
@@ -1181,11 +1159,39 @@ TEST_CASE("./schemagate.toml is read when it exists and nothing names another fi
 
 TEST_CASE("a missing ./schemagate.toml is no error") {
   TempDir dir;
-  auto loaded = load_with({}, {}, dir.path_of("schemagate.toml"));
+  auto loaded = load_with({}, {}, dir.file("schemagate.toml"));
   REQUIRE(loaded);
   CHECK(loaded->config_file == "");
   CHECK(loaded->migrations_dir == "migrations");
 }
 
 }  // namespace
+TEST_CASE("parse_command_line splits words as a shell would, without running one") {
+  CHECK(*parse_command_line("alembic upgrade head") == std::vector<std::string>{"alembic", "upgrade", "head"});
+  CHECK(*parse_command_line("  sh -c 'echo \"$HOME\"; exit 3'  ") ==
+        std::vector<std::string>{"sh", "-c", "echo \"$HOME\"; exit 3"});
+  CHECK(*parse_command_line(R"(printf "%s\n" "a \"b\"" c\ d '')") ==
+        std::vector<std::string>{"printf", "%s\\n", "a \"b\"", "c d", ""});
+  CHECK(parse_command_line("").value().empty());
+  CHECK(parse_command_line("alembic 'upgrade").error().message == "unterminated ' quote");
+  CHECK(parse_command_line("alembic \"upgrade").error().message == "unterminated \" quote");
+}
+
+TEST_CASE("MIGRATE_COMMAND is parsed into argv and an unterminated quote names the variable") {
+  auto loaded = load_env({{"MIGRATE_COMMAND", "alembic -c conf.ini upgrade head"}});
+  REQUIRE(loaded);
+  CHECK(loaded->migrate_command == std::vector<std::string>{"alembic", "-c", "conf.ini", "upgrade", "head"});
+  CHECK(error_of(load_env({{"MIGRATE_COMMAND", "alembic 'oops"}})) ==
+        "MIGRATE_COMMAND=\"alembic 'oops\" (environment): unterminated ' quote");
+  CHECK(error_of(load_env({{"MIGRATE_COMMAND", "   "}})) ==
+        "MIGRATE_COMMAND=\"   \" (environment): must not be empty");
+}
+
+TEST_CASE("SCHEMAGATE_STATUS_FILE and --status-file set the status file, the flag winning") {
+  auto loaded = load_with({{"--status-file", "/run/b.json"}}, {{"SCHEMAGATE_STATUS_FILE", "/run/a.json"}});
+  REQUIRE(loaded);
+  CHECK(loaded->status_file == "/run/b.json");
+  CHECK(source(*loaded, "status_file") == "flag --status-file");
+}
+
 }  // namespace schemagate::config

@@ -1,30 +1,15 @@
 #include "migrate/files.h"
 
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "../../support/files.h"
 
 namespace schemagate::migrate {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A scratch migrations directory, removed at the end of the test.
-struct Dir {
-  fs::path path;
-  Dir() {
-    char tmpl[] = "/tmp/schemagate-files-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~Dir() { fs::remove_all(path); }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name, std::ios::binary) << text;
-  }
-  std::string at(const std::string& name) const { return (path / name).string(); }
-};
+using testing::TempDir;
 
 Migration parsed(std::string_view name, std::string text) {
   auto m = parse_file(name, name, std::move(text));
@@ -109,14 +94,14 @@ TEST_CASE("versions of mixed widths are ordered numerically") {
 }
 
 TEST_CASE("read_dir reads both layouts from one directory, in numeric order, ignoring other files") {
-  Dir d;
+  TempDir d("files");
   d.write("20240101120000_late.sql", "-- migrate:up\nselect 3;\n-- migrate:down\nselect -3;\n");
   d.write("7_first.up.sql", "select 1;");
   d.write("7_first_renamed.down.sql", "select -1;");
   d.write("36004600-middle.up.sql", "select 2;");
   d.write("README.md", "not sql");
   d.write("checksums.sum", "abc");
-  auto all = read_dir(d.path.string());
+  auto all = read_dir(d.path());
   REQUIRE_MESSAGE(all, all.error().message);
   REQUIRE(all->size() == 3);
   CHECK((*all)[0].version == "7");
@@ -128,18 +113,18 @@ TEST_CASE("read_dir reads both layouts from one directory, in numeric order, ign
 }
 
 TEST_CASE("read_dir refuses duplicate versions and a down file without its up file") {
-  Dir d;
+  TempDir d("files");
   d.write("001_a.sql", "-- migrate:up\nselect 1;\n");
   d.write("1_b.up.sql", "select 1;");
-  auto dup = read_dir(d.path.string());
+  auto dup = read_dir(d.path());
   REQUIRE_FALSE(dup);
-  CHECK(dup.error().message == d.at("1_b.up.sql") + ": duplicate version 1 (also " + d.at("001_a.sql") + ")");
+  CHECK(dup.error().message == d.file("1_b.up.sql") + ": duplicate version 1 (also " + d.file("001_a.sql") + ")");
 
-  Dir e;
+  TempDir e("files");
   e.write("2_a.down.sql", "select 1;");
-  auto orphan = read_dir(e.path.string());
+  auto orphan = read_dir(e.path());
   REQUIRE_FALSE(orphan);
-  CHECK(orphan.error().message == e.at("2_a.down.sql") + ": a .down.sql without its .up.sql (version 2)");
+  CHECK(orphan.error().message == e.file("2_a.down.sql") + ": a .down.sql without its .up.sql (version 2)");
 }
 
 TEST_CASE("the checksum covers the up SQL only") {

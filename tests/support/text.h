@@ -1,0 +1,57 @@
+// Text helpers shared by the tests and their support code: lines of captured output, substrings,
+// percent-encoding, and the tail of a long text for an error message.
+//
+// Header-only and includes nothing from the project, so unit tests can use it too.
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace schemagate::testing {
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The lines of `text` that contain `needle`.
+inline std::vector<std::string> lines_with(const std::string& text, std::string_view needle) {
+  std::vector<std::string> out;
+  for (auto& line : lines_of(text))
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  return out;
+}
+
+inline bool contains(const std::string& text, std::string_view needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+// RFC 3986: everything but the unreserved characters, so '@', ':', '/' and '%' in a password
+// reach libpq intact. PgCluster::url encodes this way.
+inline std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string encoded;
+  for (unsigned char c : text) {
+    bool is_unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (is_unreserved) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 0xF];
+    }
+  }
+  return encoded;
+}
+
+// The last `max` characters of `text`, marked with "..." when cut: enough of a log for a message.
+inline std::string tail(const std::string& text, std::size_t max = 4000) {
+  return text.size() <= max ? text : "..." + text.substr(text.size() - max);
+}
+
+}  // namespace schemagate::testing
