@@ -18,6 +18,7 @@ Status down(Context& ctx) {
   if (!m) return m.error();
 
   Deadline deadline = migration_deadline(ctx.settings);
+  if (Status limited = limit_session(ctx.settings, *conn, stop); !limited) return limited.error();
   auto table = migrate::resolve_schema(*conn, m->table, stop);
   if (!table) return table.error();
   if (!inv.dry_run)
@@ -37,7 +38,7 @@ Status down(Context& ctx) {
   }
   if (chosen.empty()) {
     log::info("nothing to roll back");
-    return {};
+    return inv.dry_run ? Status{} : migrate::release_lock(*conn, *table, stop);
   }
   for (const auto* c : chosen)
     if (!c->down.present || c->down.sql.empty())

@@ -1,4 +1,5 @@
 // SPEC §1 steps 4-6, shared by `run` and `up`.
+#include <algorithm>
 #include <filesystem>
 
 #include "commands/commands.h"
@@ -35,8 +36,10 @@ Status await_others(const Context& ctx, db::Connection& conn, const Migrations& 
     auto history = migrate::read_history(conn, m.table, stop);
     if (!history) return history.error();
     // A dirty mark may be another runner's migration in progress: keep waiting, and report it
-    // only if time runs out.
+    // only if time runs out. Drift or a missing file will not clear by waiting.
     auto plan = migrate::plan_up(m.files, *history);
+    bool in_progress = std::any_of(history->begin(), history->end(), [](const auto& row) { return row.is_dirty; });
+    if (!plan && !in_progress) return plan.error();
     if (plan && plan->pending.empty()) {
       log::info("migrations applied by another runner");
       return {};
@@ -156,6 +159,7 @@ Status migrate_with_command(const Context& ctx, db::Connection& conn, bool expli
 
   auto m = load_migrations(s);
   if (!m) return m.error();
+  if (Status limited = limit_session(s, conn, stop); !limited) return limited.error();
   auto table = migrate::resolve_schema(conn, m->table, stop);
   if (!table) return table.error();
   if (Status locked = migrate::take_lock(conn, *table, deadline, stop); !locked) return locked.error();
@@ -177,16 +181,35 @@ Status migrate_with_command(const Context& ctx, db::Connection& conn, bool expli
 }  // namespace
 
 Result<std::optional<migrate::alembic::Project>> find_alembic_project(const config::Settings& s) {
-  // Where alembic itself looks: -c/--config in the command, else ./alembic.ini.
-  std::string ini = "alembic.ini";
+  // Where alembic itself looks: its -c/--config and -n/--name options when the command is alembic,
+  // else ./alembic.ini and its [alembic] section.
+  std::string ini = "alembic.ini", section = "alembic";
   const auto& argv = s.migrate_command;
-  for (size_t i = 0; i + 1 < argv.size(); ++i)
-    if (argv[i] == "-c" || argv[i] == "--config") ini = argv[i + 1];
+  if (std::filesystem::path(argv.front()).filename() == "alembic") {
+    for (size_t i = 1; i < argv.size(); ++i) {
+      std::string_view a = argv[i];
+      bool has_next = i + 1 < argv.size();
+      if ((a == "-c" || a == "--config") && has_next) ini = argv[++i];
+      else if (a.starts_with("--config=")) ini = std::string(a.substr(9));
+      else if ((a == "-n" || a == "--name") && has_next) section = argv[++i];
+      else if (a.starts_with("--name=")) section = std::string(a.substr(7));
+    }
+  }
   std::error_code ec;
   if (!std::filesystem::exists(ini, ec)) return std::optional<migrate::alembic::Project>{};
-  auto project = migrate::alembic::read_project(ini);
+  auto project = migrate::alembic::read_project(ini, section);
   if (!project) return project.error();
   return std::optional<migrate::alembic::Project>{std::move(*project)};
+}
+
+Status limit_session(const config::Settings& s, db::Connection& conn, const Interrupt& stop) {
+  // The steps around the migrations (tracking table, checksums) take locks too; and a runner that
+  // is killed while it holds the migration lock must not leave its statement running.
+  std::string sql = "set lock_timeout = " + std::to_string(s.lock_timeout.count());
+  if (conn.server_version_number() >= 140000) sql += ";\nset client_connection_check_interval = 1000";
+  auto done = conn.exec(sql, stop);
+  if (!done) return done.error();
+  return {};
 }
 
 Result<Progress> read_progress(const config::Settings& s, db::Connection& conn, const Interrupt& stop) {
@@ -226,6 +249,7 @@ Result<Migrations> load_migrations(const config::Settings& s) {
     m.dir = "db/migrations";
   if (defaulted && !std::filesystem::exists(m.dir, ec)) {
     log::debug("no migrations directory (migrations/ or db/migrations/): nothing to apply");
+    m.none_configured = true;
     return m;
   }
   auto files = migrate::read_dir(m.dir);
@@ -259,7 +283,7 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
   const auto start = std::chrono::steady_clock::now();
   auto m = load_migrations(s);
   if (!m) return m.error();
-  if (m->files.empty()) return {};
+  if (m->none_configured) return {};
 
   // 4. Lock-free first look: on the common restart path this is the only query.
   auto history = migrate::read_history(conn, m->table, stop);
@@ -283,6 +307,7 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
 
   // A problem seen without the lock may be another replica's work in progress (a dirty mark
   // while it runs CREATE INDEX CONCURRENTLY): only the state under the lock decides.
+  if (Status limited = limit_session(s, conn, stop); !limited) return limited.error();
   auto table = migrate::resolve_schema(conn, m->table, stop);
   if (!table) return table.error();
   if (Status locked = migrate::take_lock(conn, *table, deadline, stop); !locked) return locked.error();

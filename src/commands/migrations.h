@@ -17,7 +17,10 @@ namespace schemagate::commands {
 struct Migrations {
   std::string dir;
   TableName table;
-  std::vector<migrate::Migration> files;  // empty when the default directory does not exist
+  std::vector<migrate::Migration> files;
+  // The directory was left at its default and does not exist: this project keeps no migrations
+  // here, so there is nothing to check them against.
+  bool none_configured = false;
 };
 
 // migrations.dir (falling back to db/migrations/ when migrations/ is absent and the setting was
@@ -31,6 +34,9 @@ struct Progress {
   std::string current;
   std::vector<std::string> pending;
 };
+// Before the migration lock is taken: lock_timeout and, on PostgreSQL 14+,
+// client_connection_check_interval for the whole migrating session.
+Status limit_session(const config::Settings& settings, db::Connection& conn, const Interrupt& stop);
 Result<Progress> read_progress(const config::Settings& settings, db::Connection& conn, const Interrupt& stop);
 
 migrate::ApplyOptions apply_options(const config::Settings& settings, Deadline deadline);

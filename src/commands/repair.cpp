@@ -14,6 +14,13 @@ Status repair(Context& ctx) {
   if (!conn) return conn.error();
   auto m = load_migrations(ctx.settings);
   if (!m) return m.error();
+  // Without files, repair would forget every applied version: that is never what a person checked.
+  if (m->files.empty())
+    return Error{ErrorKind::BadMigrations,
+                 "repair: no migration files in " + m->dir + "; refusing to forget every applied version "
+                 "(run it where the migrations are, or set MIGRATIONS_DIR)",
+                 0, {}};
+  if (Status limited = limit_session(ctx.settings, *conn, stop); !limited) return limited.error();
   auto resolved = migrate::resolve_schema(*conn, m->table, stop);
   if (!resolved) return resolved.error();
   if (Status locked = migrate::take_lock(*conn, *resolved, migration_deadline(ctx.settings), stop); !locked)

@@ -22,6 +22,7 @@ Status stamp(Context& ctx) {
   if (!known)
     return Error{ErrorKind::BadMigrations, "stamp: no migration file has version " + to + " in " + m->dir, 0, {}};
 
+  if (Status limited = limit_session(ctx.settings, *conn, stop); !limited) return limited.error();
   auto table = migrate::resolve_schema(*conn, m->table, stop);
   if (!table) return table.error();
   if (Status locked = migrate::take_lock(*conn, *table, migration_deadline(ctx.settings), stop); !locked)

@@ -143,10 +143,15 @@ const std::array<Def, 19> kDefs = {{
      [](Settings& s, const Raw& r) -> Status {
        std::vector<TableName> tables;
        if (r.is_list) {
+         // Each item may itself list several, as CRITICAL_TABLES does: --require-table a,b.
          for (const auto& item : r.list) {
-           auto name = parse_table_name(item);
-           if (!name) return name.error();
-           tables.push_back(*name);
+           if (item.find_first_not_of(" \t") == std::string::npos) {  // an explicit blank is an error
+             auto name = parse_table_name(item);
+             if (!name) return name.error();
+           }
+           auto names = parse_table_list(item);
+           if (!names) return names.error();
+           tables.insert(tables.end(), names->begin(), names->end());
          }
        } else {
          auto parsed = parse_table_list(r.text);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <thread>
 #include <chrono>
 #include <vector>
 
@@ -213,10 +214,14 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
     first_error = ready == Ready::signal
                       ? interrupted(stop.signal())
                       : Error{ErrorKind::Timeout, "statement cancelled: out of time", 0, {}};
+    // PQcancel connects and waits for the server's answer with no time limit: on a thread of its
+    // own it cannot hold up this loop, which gives up on the session 2 s from now either way.
     if (PGcancel* cancel = PQgetCancel(c)) {
-      char ignored[256];
-      PQcancel(cancel, ignored, sizeof ignored);
-      PQfreeCancel(cancel);
+      std::thread([cancel] {
+        char ignored[256];
+        PQcancel(cancel, ignored, sizeof ignored);
+        PQfreeCancel(cancel);
+      }).detach();
     }
     drain_by = Deadline::after(std::chrono::seconds(2));
   }

@@ -94,6 +94,17 @@ Result<Target> Target::parse(std::string_view conninfo) {
     if (!given) {
       std::string why = err ? one_line(err) : "out of memory";
       PQfreemem(err);
+      // Neither key=value nor a URL (a bare password in DATABASE_URL_FILE is a common mix-up):
+      // the whole value, and each word of it, may be the secret.
+      if (!is_url(t.conninfo) && t.conninfo.find('=') == std::string::npos) {
+        t.secrets.push_back(t.conninfo);
+        std::string_view rest = t.conninfo;
+        for (size_t start = 0; start < rest.size();) {
+          size_t end = std::min(rest.find_first_of(" \t", start), rest.size());
+          if (end - start >= 4) t.secrets.emplace_back(rest.substr(start, end - start));
+          start = end + 1;
+        }
+      }
       return Error{ErrorKind::Config, t.scrub("not a valid connection string: " + why), 0, {}};
     }
   }

@@ -91,6 +91,9 @@ Result<int> run_child(const std::vector<std::string>& argv, const std::vector<st
   ::close(out[1]);
   ::close(err[1]);
   ::close(report[1]);
+  // Never block on the pipes: something the command started may hold them open after it exits.
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  fcntl(err[0], F_SETFL, O_NONBLOCK);
 
   int exec_errno = 0;
   bool exec_failed = ::read(report[0], &exec_errno, sizeof exec_errno) == static_cast<ssize_t>(sizeof exec_errno);
@@ -132,6 +135,8 @@ Result<int> run_child(const std::vector<std::string>& argv, const std::vector<st
     bool gone = pidfd >= 0 ? fds[2].revents != 0 : (!out_open && !err_open);
     if (gone) exited = waitpid(pid, &status, pidfd >= 0 ? WNOHANG : 0) == pid;
   }
+  // Whatever the command left behind in its group goes with it, before the pipes are drained.
+  kill(-pid, SIGKILL);
   // What the child printed last is still in the pipes.
   while (out_open && out_lines.read_from(out[0])) {
     pollfd p{out[0], POLLIN, 0};
@@ -146,8 +151,6 @@ Result<int> run_child(const std::vector<std::string>& argv, const std::vector<st
   ::close(out[0]);
   ::close(err[0]);
   if (pidfd >= 0) ::close(pidfd);
-  // Whatever the command left behind in its group goes with it.
-  kill(-pid, SIGKILL);
 
   if (exec_failed)
     return Error{exec_errno == ENOENT ? ErrorKind::NotFound : ErrorKind::NotExecutable,

@@ -15,7 +15,10 @@ Error hand_over(const std::vector<std::string>& argv, std::string_view status, S
   args.push_back(nullptr);
   setenv("SCHEMAGATE_STATUS", std::string(status).c_str(), 1);
 
-  gate.restore_defaults();
+  restore_default_dispositions();
+  // Last look while the signals are still blocked: a stop requested now is honoured, not lost.
+  if (int sig = gate.interrupt().signal()) return interrupted(sig);
+  unblock_all_signals();
   execvp(args[0], args.data());
   int err = errno;
 

@@ -37,7 +37,7 @@ SignalGate::~SignalGate() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void restore_default_signals() {
+void restore_default_dispositions() {
   // Ignored dispositions survive exec(2), and a parent (nohup, some supervisors) may have set them.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -46,9 +46,17 @@ void restore_default_signals() {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     sigaction(sig, &dfl, nullptr);  // fails harmlessly for the few numbers libc reserves
   }
+}
+
+void unblock_all_signals() {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+void restore_default_signals() {
+  restore_default_dispositions();
+  unblock_all_signals();
 }
 
 }  // namespace schemagate::exec

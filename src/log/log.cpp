@@ -73,15 +73,16 @@ void append_text_value(std::string& out, std::string_view v) {
 std::string render(std::string_view message, Fields fields) {
   std::string out;
   if (state().format == Format::json) {
+    // Scrubbed before escaping: a password with a quote or backslash no longer matches once escaped.
     out += "\"msg\":";
-    append_json_string(out, message);
+    append_json_string(out, scrub(std::string(message)));
     for (const auto& [k, v] : fields) {
       out += ',';
       append_json_string(out, k);
       out += ':';
-      append_json_string(out, v);
+      append_json_string(out, scrub(std::string(v)));
     }
-    return scrub(std::move(out));
+    return out;
   }
   out += message;
   for (const auto& [k, v] : fields) {

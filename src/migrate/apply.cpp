@@ -65,13 +65,16 @@ struct Piece {
 struct Batch {
   std::string text;
   std::vector<Piece> pieces;
+  bool own_transaction = false;  // one migration that brings its own BEGIN/COMMIT
 };
 
 // One migration's SQL as written, then the change to its tracking row, inside the batch's
 // transaction. A file that brings its own BEGIN/COMMIT travels alone and gets the change just
 // before its COMMIT.
-void append(Batch& batch, const Section& section, const Migration& m, const std::string& tracking,
+void append(Batch& batch, const Section& section, const Migration& m, const std::string& tracking_sql,
             const std::string& prelude) {
+  // RESET ALL leaves a SET ROLE in place: the tracking row is written as schemagate's own user.
+  const std::string tracking = "reset role;\n" + tracking_sql;
   batch.text += prelude;
   batch.pieces.push_back({&m, batch.text.size()});
   if (section.own_transaction) {
@@ -179,9 +182,11 @@ class Applier {
       if (alone) break;
     }
     Batch batch;
-    bool own = count == 1 && section(*pending[0]).own_transaction;
-    if (own) {
-      append(batch, section(*pending[0]), *pending[0], tracking(*pending[0]), prelude_);
+    batch.own_transaction = count == 1 && section(*pending[0]).own_transaction;
+    if (batch.own_transaction) {
+      // Its BEGIN may set an isolation level, which must come before any query in the
+      // transaction: the prelude goes on its own.
+      append(batch, section(*pending[0]), *pending[0], tracking(*pending[0]), "");
       return batch;
     }
     batch.text = "begin;\n";
@@ -197,6 +202,8 @@ class Applier {
     auto on_rows = [&](const db::Rows& rows) {
       if (rows.column("schemagate_version") >= 0 && rows.size() == 1) durations.emplace_back(rows.at(0, 1));
     };
+    if (batch.own_transaction)
+      if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
     auto ran = conn_.exec(batch.text, stop_, options_.deadline, on_rows);
     if (ran) {
       // Logged once committed: a line per migration that is really there.
@@ -223,6 +230,12 @@ class Applier {
                                   ? " (the " + std::to_string(batch.pieces.size()) +
                                         " migrations of its batch were rolled back with it)"
                                   : "";
+    if (durations.size() == batch.pieces.size() && batch.pieces.size() > 1) {
+      // Every migration ran; the COMMIT itself failed (a deferred constraint).
+      e.message = "the batch " + label(*batch.pieces.front().migration) + " ... " +
+                  label(*batch.pieces.back().migration) + " failed at COMMIT and was rolled back: " + e.message;
+      return unlocated(std::move(e), section(failed));
+    }
     e.message = "migration " + label(failed) + " failed" + rolled_back + ": " + e.message;
     if (e.position > 0) {
       size_t at = byte_offset_of(batch.text, e.position);
@@ -248,14 +261,34 @@ class Applier {
                                : "update " + table_ + " set dirty = true where version = " + literal(m.version_text);
     auto mark = conn_.exec(mark_sql, stop_, options_.deadline);
     if (!mark) return mark.error();
+    const std::string version_is = " where version = " + literal(m.version_text);
+    bool first = true;
     for (const Statement& s : split(sec.sql)) {
       auto ran = conn_.exec(s.text, stop_, options_.deadline);
-      if (ran) continue;
+      if (ran) {
+        first = false;
+        continue;
+      }
       Error e = ran.error();
-      if (e.kind == ErrorKind::Timeout) return out_of_time(m);
+      // Failing on its first statement, the migration changed nothing: it leaves no mark either
+      // (so that `repair` cannot later record it as applied) and may be retried like any other.
+      if (first && e.kind == ErrorKind::MigrationFailed && direction_ == Direction::up) {
+        (void)conn_.exec("delete from " + table_ + version_is, stop_, options_.deadline);
+        e.message = "migration " + label(m) + " failed: " + e.message;
+        size_t at = s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position)
+                                               : s.text.size() - without_leading_comments(s.text).size());
+        e.position = 0;
+        return located(std::move(e), sec, at);
+      }
+      if (e.kind == ErrorKind::Timeout)
+        return Error{ErrorKind::Timeout, "out of time (migrations.timeout) in " + label(m) +
+                                             ", outside a transaction: its statement was cancelled; the statements "
+                                             "before it stay done and the migration is marked dirty",
+                     0, {}};
       if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
       e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
-                  ". Check the database, finish or undo the migration by hand, then run `schemagate repair`";
+                  ". Check the database; if you finish the migration by hand, `schemagate repair` records it "
+                  "as applied; if you undo it, delete its row: delete from " + table_ + version_is;
       // A statement failing outside a transaction is not retried: part of the file has run.
       e.sqlstate.clear();
       // Without a position, point at the statement's first token, not the blank before it.
@@ -270,7 +303,13 @@ class Applier {
                                      " where version = " + literal(m.version_text)
                                : "delete from " + table_ + " where version = " + literal(m.version_text);
     auto clear = conn_.exec(done_sql, stop_, options_.deadline);
-    if (!clear) return clear.error();
+    if (!clear) {
+      // The migration itself has run: retrying would run it twice.
+      Error e = clear.error();
+      e.sqlstate.clear();
+      e.message = label(m) + " ran but recording it failed; it stays marked dirty: " + e.message;
+      return e;
+    }
     log::info(std::string(verb()) + label(m), {{"version", m.version_text}, {"name", m.name},
                                                {"duration_ms", std::to_string(ms.count())}});
     return {};

@@ -68,6 +68,12 @@ std::vector<std::string> leading_words(std::string_view stmt, size_t count) {
       words.push_back(std::move(w));
     } else if (std::isspace(static_cast<unsigned char>(c))) {
       ++i;
+    } else if (c == '.') {
+      ++i;  // schema.table
+    } else if (c == '(' && words.size() == 1) {
+      // REINDEX (VERBOSE) INDEX CONCURRENTLY: an option list right after the command word.
+      size_t close = stmt.find(')', i);
+      i = close == std::string_view::npos ? stmt.size() : close + 1;
     } else {
       break;  // a quote, a parenthesis: past the command's keywords
     }
@@ -76,7 +82,7 @@ std::vector<std::string> leading_words(std::string_view stmt, size_t count) {
 }
 
 bool needs_no_transaction(std::string_view stmt) {
-  auto w = leading_words(stmt, 5);
+  auto w = leading_words(stmt, 12);
   auto has = [&](std::string_view word) { return std::find(w.begin(), w.end(), word) != w.end(); };
   if (w.empty()) return false;
   if (w[0] == "VACUUM") return true;
@@ -84,6 +90,9 @@ bool needs_no_transaction(std::string_view stmt) {
   if ((w[0] == "CREATE" || w[0] == "DROP") && w.size() > 1 && (w[1] == "DATABASE" || w[1] == "TABLESPACE"))
     return true;
   if ((w[0] == "CREATE" || w[0] == "DROP" || w[0] == "REINDEX") && has("CONCURRENTLY")) return true;
+  if (w[0] == "REINDEX" && w.size() > 1 && (w[1] == "DATABASE" || w[1] == "SYSTEM")) return true;
+  if (w[0] == "ALTER" && has("DETACH") && has("CONCURRENTLY")) return true;
+  if ((w[0] == "CREATE" || w[0] == "DROP") && w.size() > 1 && w[1] == "SUBSCRIPTION") return true;
   return false;
 }
 
@@ -153,7 +162,9 @@ bool is_transaction_control(std::string_view stmt, bool opening) {
   auto w = leading_words(stmt, 2);
   if (w.empty()) return false;
   if (opening) return w[0] == "BEGIN" || (w[0] == "START" && w.size() > 1 && w[1] == "TRANSACTION");
-  return w[0] == "COMMIT" || w[0] == "END" || w[0] == "ROLLBACK" || w[0] == "ABORT";
+  // ROLLBACK TO SAVEPOINT stays inside the transaction.
+  if (w[0] == "ROLLBACK") return w.size() < 2 || w[1] != "TO";
+  return w[0] == "COMMIT" || w[0] == "END" || w[0] == "ABORT";
 }
 
 void decide_transaction(Section& s, bool marked_transactional) {
@@ -281,6 +292,13 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
     s.path = std::string(path);
     s.first_line = mk.line + 1;
     s.sql = text.substr(mk.body_begin, end - mk.body_begin);
+    // A section of blanks and comments (what `schemagate new` writes) has nothing to run: a down
+    // that would only delete the tracking row is no down at all.
+    if (!mk.is_up && is_blank(s.sql)) {
+      s.present = false;
+      s.sql.clear();
+      return;
+    }
     decide_transaction(s, mk.transactional);
   };
   fill(m.up, *up, down ? down->line_begin : text.size());
