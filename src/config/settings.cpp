@@ -110,7 +110,21 @@ const std::array<Def, 19> kDefs = {{
     {"migrations.table", true, {{{"MIGRATIONS_TABLE"}}}, "--table", {}, false, false,
      "schema_migrations",
      [](Settings& s, const Raw& r) -> Status {
-       if (auto name = parse_table_name(r.text); !name) return name.error();
+       auto name = parse_table_name(r.text);
+       if (!name) return name.error();
+       // schemagate creates and writes this table: an unquoted part must be what SQL calls an
+       // identifier, so the table is the one the user sees under that name.
+       auto plain = [](const std::string& part) {
+         auto ok = [](unsigned char c, bool first) {
+           return std::isalpha(c) || c == '_' || c >= 0x80 || (!first && (std::isdigit(c) || c == '$'));
+         };
+         for (size_t i = 0; i < part.size(); ++i)
+           if (!ok(static_cast<unsigned char>(part[i]), i == 0)) return false;
+         return true;
+       };
+       if ((!name->schema_quoted && !plain(name->schema)) || (!name->name_quoted && !plain(name->name)))
+         return config_error("table name \"" + r.text + "\": not an SQL identifier; double-quote a name "
+                             "with other characters");
        return set_text(s.migrations_table, r);
      },
      [](const Settings& s) { return s.migrations_table; }},

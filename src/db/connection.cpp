@@ -143,11 +143,10 @@ Error Connection::failure(std::string_view what) const {
   return Error{ErrorKind::Unreachable, std::move(message), 0, sqlstate_in(raw)};
 }
 
-Result<Rows> Connection::exec(std::string_view sql, const Interrupt& stop, Deadline deadline,
+Result<Rows> Connection::exec(const std::string& sql, const Interrupt& stop, Deadline deadline,
                               const OnRows& on_rows) {
   if (!conn_) return Error{ErrorKind::Unreachable, "connection is closed", 0, {}};
-  std::string text(sql);
-  if (!PQsendQuery(conn_.get(), text.c_str())) return failure("could not send");
+  if (!PQsendQuery(conn_.get(), sql.c_str())) return failure("could not send");
   return collect(stop, deadline, on_rows);
 }
 

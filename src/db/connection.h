@@ -50,7 +50,7 @@ class Connection {
   // One or more statements in the simple protocol; returns the last statement's rows. The
   // server runs them as one implicit transaction unless they contain their own BEGIN/COMMIT, and
   // stops at the first error.
-  Result<Rows> exec(std::string_view sql, const Interrupt& stop, Deadline deadline = Deadline::never(),
+  Result<Rows> exec(const std::string& sql, const Interrupt& stop, Deadline deadline = Deadline::never(),
                     const OnRows& on_rows = nullptr);
   // One statement; parameters travel separately from the SQL, as text.
   Result<Rows> query(std::string_view sql, std::span<const std::string> params, const Interrupt& stop,

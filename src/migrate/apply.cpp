@@ -1,6 +1,7 @@
 #include "migrate/apply.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,6 +67,7 @@ struct Batch {
   std::string text;
   std::vector<Piece> pieces;
   bool own_transaction = false;  // one migration that brings its own BEGIN/COMMIT
+  bool incomplete = false;       // one migration that ends inside a quote or comment
 };
 
 // One migration's SQL as written, then the change to its tracking row, inside the batch's
@@ -75,16 +77,27 @@ void append(Batch& batch, const Section& section, const Migration& m, const std:
             const std::string& prelude) {
   // RESET ALL leaves a SET ROLE in place: the tracking row is written as schemagate's own user.
   const std::string tracking = "reset role;\n" + tracking_sql;
+  batch.text.reserve(batch.text.size() + prelude.size() + section.sql.size() + tracking.size() + 64);
   batch.text += prelude;
   batch.pieces.push_back({&m, batch.text.size()});
   if (section.own_transaction) {
     batch.text.append(section.sql, 0, section.commit_offset);
-    batch.text += "\n;\n" + tracking + ";\n";
+    batch.text += "\n;\n";
+    batch.text += tracking;
+    batch.text += ";\n";
     batch.text.append(section.sql, section.commit_offset);
     batch.text += "\n;\n";
+  } else if (!is_complete(section.sql)) {
+    // It ends inside a quote or comment, which would swallow anything after it: sent as it is, it
+    // fails with the server's own message and position.
+    batch.text += section.sql;
+    batch.incomplete = true;
   } else {
     // The newline ends a last line comment; the semicolon a last statement written without one.
-    batch.text += section.sql + "\n;\n" + tracking + ";\n";
+    batch.text += section.sql;
+    batch.text += "\n;\n";
+    batch.text += tracking;
+    batch.text += ";\n";
   }
 }
 
@@ -189,10 +202,13 @@ class Applier {
       append(batch, section(*pending[0]), *pending[0], tracking(*pending[0]), "");
       return batch;
     }
+    size_t total = 0;
+    for (size_t i = 0; i < count; ++i) total += section(*pending[i]).sql.size() + prelude_.size() + 1024;
+    batch.text.reserve(total);
     batch.text = "begin;\n";
     for (size_t i = 0; i < count; ++i)
       append(batch, section(*pending[i]), *pending[i], tracking(*pending[i]), prelude_);
-    batch.text += "commit;\n";
+    if (!batch.incomplete) batch.text += "commit;\n";
     return batch;
   }
 
@@ -205,6 +221,13 @@ class Applier {
     if (batch.own_transaction)
       if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
     auto ran = conn_.exec(batch.text, stop_, options_.deadline, on_rows);
+    if (ran && batch.incomplete) {
+      // The server found it complete after all; it ran without its tracking row: undo it.
+      (void)conn_.exec("rollback", Interrupt{});
+      done = 0;
+      return unlocated(Error{ErrorKind::MigrationFailed, "ends inside an unterminated quote or comment", 0, {}},
+                       section(*batch.pieces.front().migration));
+    }
     if (ran) {
       // Logged once committed: a line per migration that is really there.
       for (size_t i = 0; i < batch.pieces.size(); ++i) {
@@ -247,7 +270,35 @@ class Applier {
         }
       }
     }
+    size_t failed_index = std::min(durations.size(), batch.pieces.size() - 1);
+    if (auto at = replay_to_locate(batch, failed_index)) return located(std::move(e), section(failed), *at);
     return unlocated(std::move(e), section(failed));
+  }
+
+  // The server gives no position for errors found while running (division by zero, a constraint,
+  // a missing relation at execution). To still point at the statement, run the batch again up to
+  // the failing migration, then that migration statement by statement, inside a transaction that
+  // is always rolled back. Only on the failure path; returns the failing statement's offset.
+  std::optional<size_t> replay_to_locate(const Batch& batch, size_t failed_index) {
+    if (batch.own_transaction || batch.incomplete || options_.deadline.expired()) return std::nullopt;
+    std::string before = "begin;\n";
+    for (size_t i = 0; i < failed_index; ++i) {
+      before += prelude_;
+      before += section(*batch.pieces[i].migration).sql;
+      before += "\n;\n";
+    }
+    before += prelude_;
+    std::optional<size_t> found;
+    if (conn_.exec(before, stop_, options_.deadline)) {
+      const Section& s = section(*batch.pieces[failed_index].migration);
+      for (const Statement& st : split(s.sql)) {
+        if (conn_.exec(std::string(st.text), stop_, options_.deadline)) continue;
+        found = st.offset + (st.text.size() - without_leading_comments(st.text).size());
+        break;
+      }
+    }
+    (void)conn_.exec("rollback", Interrupt{});
+    return found;
   }
 
   Status run_outside_transaction(const Migration& m) {
@@ -264,7 +315,7 @@ class Applier {
     const std::string version_is = " where version = " + literal(m.version_text);
     bool first = true;
     for (const Statement& s : split(sec.sql)) {
-      auto ran = conn_.exec(s.text, stop_, options_.deadline);
+      auto ran = conn_.exec(std::string(s.text), stop_, options_.deadline);
       if (ran) {
         first = false;
         continue;

@@ -328,9 +328,10 @@ Result<std::vector<Migration>> read_dir(const std::string& dir) {
     auto m = parse_file(file.filename().string(), path, std::move(*content));
     if (!m) return m.error();
     bool single = !file.stem().string().ends_with(".up") && !file.stem().string().ends_with(".down");
-    auto [slot, inserted] = by_version.try_emplace(m->version, *m);
+    std::string version = m->version;
+    auto [slot, inserted] = by_version.try_emplace(version, std::move(*m));
     if (inserted) {
-      is_single[m->version] = single;
+      is_single[version] = single;
       continue;
     }
     // A version seen before: only the other half of an up/down pair may join it.
