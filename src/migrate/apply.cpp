@@ -315,7 +315,15 @@ class Applier {
     const std::string version_is = " where version = " + literal(m.version_text);
     bool first = true;
     for (const Statement& s : split(sec.sql)) {
+      // CREATE INDEX CONCURRENTLY and its kind wait for every older transaction to end, and
+      // PostgreSQL counts that as waiting for a lock: under lock_timeout any long query elsewhere
+      // would fail them. Their own locks block nobody, so only the migration deadline bounds them.
+      // (Sent on its own: a string of several statements is one implicit transaction.)
+      bool waits_for_others = !first_non_transactional(s.text).empty();
+      if (waits_for_others) (void)conn_.exec("set lock_timeout = 0", stop_, options_.deadline);
       auto ran = conn_.exec(std::string(s.text), stop_, options_.deadline);
+      if (waits_for_others)
+        (void)conn_.exec("set lock_timeout = " + std::to_string(options_.lock_timeout.count()), stop_, options_.deadline);
       if (ran) {
         first = false;
         continue;
