@@ -47,7 +47,13 @@ void check_conninfo(std::string_view conninfo) {
     require(std::find(passwords.begin(), passwords.end(), secret) != passwords.end(),
             "libpq reads a password that passwords_in misses",
             "libpq: " + secret + "\n  in: " + std::string(conninfo));
+  // What `schemagate config` prints: the masked string, then the log's scrub over it (the same
+  // text may also stand where no password is written, as a user or database name).
+  std::vector<std::string> by_length = passwords;
+  std::stable_sort(by_length.begin(), by_length.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   std::string masked = db::mask_passwords(conninfo);
+  for (const std::string& p : by_length) mask_secret(masked, p);
   for (const std::string& p : passwords) {
     require(!p.empty(), "passwords_in gave an empty password");
     if (must_vanish(p))

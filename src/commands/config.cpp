@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "commands/commands.h"
+#include "log/log.h"
 #include "util/file.h"
 
 namespace schemagate::commands {
@@ -27,7 +28,9 @@ Status config(Context& ctx) {
       out.resize(key_width + 2 + std::max(value_width, value.size()) + 2, ' ');
       out += source;
     }
-    print(out + "\n");
+    // The same scrub as every log line: a password that also appears elsewhere in the URL (as the
+    // user or database name) is masked there too.
+    print(log::scrub(out) + "\n");
   };
   for (const auto& row : s.shown) line(row.key, shown_value(row), row.source.describe());
   // What the URL or the PG* variables resolve to, as every log line will name it.

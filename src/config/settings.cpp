@@ -13,6 +13,7 @@
 #include "config/toml.h"
 #include "db/conninfo_text.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace schemagate::config {
 namespace {
@@ -123,7 +124,7 @@ const std::array<Def, 19> kDefs = {{
          return true;
        };
        if ((!name->schema_quoted && !plain(name->schema)) || (!name->name_quoted && !plain(name->name)))
-         return config_error("table name \"" + r.text + "\": not an SQL identifier; double-quote a name "
+         return config_error("table name \"" + escape_controls(r.text) + "\": not an SQL identifier; double-quote a name "
                              "with other characters");
        return set_text(s.migrations_table, r);
      },
@@ -232,10 +233,12 @@ const std::array<Def, 19> kDefs = {{
 
 constexpr std::array<std::string_view, 4> kSections = {"database", "migrations", "verify", "log"};
 
+// A value as an error message quotes it: escaped as JSON does, so a newline in a value cannot
+// break the one-line message.
 std::string in_quotes(std::string_view value) {
   std::string v(value.substr(0, 200));
   if (value.size() > 200) v += "...";
-  return "\"" + v + "\"";
+  return "\"" + escape_controls(v) + "\"";
 }
 
 // The prefix of every error about one value: `DB_MAX_RETRIES="abc" (environment)`,
@@ -486,11 +489,11 @@ Result<Settings> load(std::span<const FlagValue> flags, const Env& env, const st
     for (const TomlEntry& e : *entries) {
       if (e.is_table) {
         if (std::find(kSections.begin(), kSections.end(), e.key) == kSections.end())
-          return config_error(e.where + ": unknown section [" + e.key + "]");
+          return config_error(e.where + ": unknown section [" + escape_controls(e.key) + "]");
         continue;
       }
       const Def* def = def_by_key(e.key);
-      if (!def) return config_error(e.where + ": unknown setting \"" + e.key + "\"");
+      if (!def) return config_error(e.where + ": unknown setting \"" + escape_controls(e.key) + "\"");
       Raw raw{e.text, e.list, e.is_list, {Source::Kind::File, e.where}};
       if (e.is_list && !def->repeatable)
         return config_error(e.where + ": " + e.key + ": expected a single value, not an array");

@@ -96,7 +96,10 @@ std::string unquote(std::string_view v) {
   if (quoted) v = v.substr(1, v.size() - 2);
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == '\\' && i + 1 < v.size()) ++i;
+    if (v[i] == '\\') {
+      if (i + 1 == v.size()) break;  // a lone trailing backslash escapes nothing: libpq drops it
+      ++i;
+    }
     out += v[i];
   }
   return out;

@@ -25,4 +25,15 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
+std::string escape_controls(std::string_view text) {
+  std::string quoted = json_string(text);
+  // Undo only the quote and backslash escapes: what remains escaped are the control characters.
+  std::string out;
+  for (size_t i = 1; i + 1 < quoted.size(); ++i) {
+    if (quoted[i] == '\\' && (quoted[i + 1] == '"' || quoted[i + 1] == '\\')) ++i;
+    out += quoted[i];
+  }
+  return out;
+}
+
 }  // namespace schemagate

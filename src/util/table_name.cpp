@@ -1,6 +1,8 @@
 #include "util/table_name.h"
 
 #include <cctype>
+
+#include "util/json.h"
 #include <vector>
 
 namespace schemagate {
@@ -18,7 +20,7 @@ std::string_view trim(std::string_view s) {
 }
 
 Error bad(std::string_view text, std::string_view why) {
-  return Error{ErrorKind::Config, "table name \"" + std::string(text) + "\": " + std::string(why), 0, {}};
+  return Error{ErrorKind::Config, "table name \"" + escape_controls(text) + "\": " + std::string(why), 0, {}};
 }
 
 std::string folded(const std::string& part, bool quoted) {
