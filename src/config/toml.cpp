@@ -1,6 +1,7 @@
 #include "config/toml.h"
 
-#include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <toml++/toml.h>
 
 namespace schemagate::config {
@@ -10,10 +11,15 @@ std::string where(const std::string& path, const toml::source_region& at) {
   return path + ":" + std::to_string(at.begin.line) + ":" + std::to_string(at.begin.column);
 }
 
+// The shortest text that reads back as d ("0.5", not "0.500000"). snprintf rather than
+// std::to_chars: the latter's tables alone would put the static binary over its size budget.
 std::string shortest(double d) {
   char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  return ec == std::errc{} ? std::string(buf, end) : std::to_string(d);
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
 }
 
 void flatten(const toml::table& table, const std::string& prefix, const std::string& path,
