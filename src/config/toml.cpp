@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <toml++/toml.h>
 
+#include "util/json.h"
+
 namespace schemagate::config {
 namespace {
 
@@ -68,7 +70,8 @@ Result<std::vector<TomlEntry>> parse_toml(const std::string& text, const std::st
     flatten(table, "", path, out);
     return out;
   } catch (const toml::parse_error& e) {
-    return Error{ErrorKind::Config, where(path, e.source()) + ": " + std::string(e.description()), 0, {}};
+    // toml++ quotes the offending input, newlines included: keep the message on one line.
+    return Error{ErrorKind::Config, where(path, e.source()) + ": " + escape_controls(e.description()), 0, {}};
   }
 }
 
