@@ -35,7 +35,9 @@ std::vector<Span> url_password_spans(std::string_view url) {
   if (last_at != std::string_view::npos && last_at > start && colon != std::string_view::npos && colon < last_at &&
       colon + 1 < last_at && (spans.empty() || spans.back().end != last_at))
     spans.push_back({colon + 1, last_at});
-  size_t query = url.find('?', stop == std::string_view::npos ? start : stop);
+  // The query starts at the first '?' after the user info (a '/' or '@' inside it does not count).
+  size_t after_userinfo = stop != std::string_view::npos && url[stop] == '@' ? stop + 1 : start;
+  size_t query = url.find('?', after_userinfo);
   if (query == std::string_view::npos) return spans;
   size_t pos = query + 1;
   while (pos <= url.size()) {
