@@ -86,7 +86,9 @@ void check_value_parsers(std::string_view text) {
 }  // namespace schemagate::fuzz
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::atexit([] { std::remove(schemagate::fuzz::scratch_path().c_str()); });
+  // The path first: a static built after the handler is registered is destroyed before it runs.
+  static const std::string path = schemagate::fuzz::scratch_path();
+  std::atexit([] { std::remove(path.c_str()); });
   return 0;
 }
 
