@@ -14,18 +14,17 @@
 namespace schemagate::commands {
 namespace {
 
-std::string seconds_since(std::chrono::steady_clock::time_point start) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ms.count()) / 1000.0);
-  return buf;
+std::string joined(const std::vector<std::string>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size() && i < 10; ++i) out += (i ? ", " : "") + ids[i];
+  if (ids.size() > 10) out += ", ... (" + std::to_string(ids.size()) + " in all)";
+  return out;
 }
 
 std::string versions(const std::vector<const migrate::Migration*>& list) {
-  std::string out;
-  for (size_t i = 0; i < list.size() && i < 10; ++i) out += (i ? ", " : "") + list[i]->version_text;
-  if (list.size() > 10) out += ", ... (" + std::to_string(list.size()) + " in all)";
-  return out;
+  std::vector<std::string> ids;
+  for (const auto* m : list) ids.push_back(m->version_text);
+  return joined(ids);
 }
 
 // --await: read-only, until another runner has applied everything (SPEC §1 step 6).
@@ -66,13 +65,6 @@ Result<std::vector<std::string>> alembic_pending(db::Connection& conn, const mig
     return rows.error();
   }
   return migrate::alembic::pending(project, current);
-}
-
-std::string joined(const std::vector<std::string>& ids) {
-  std::string out;
-  for (size_t i = 0; i < ids.size() && i < 10; ++i) out += (i ? ", " : "") + ids[i];
-  if (ids.size() > 10) out += ", ... (" + std::to_string(ids.size()) + " in all)";
-  return out;
 }
 
 // Runs the command once per attempt until it succeeds (MIGRATION_RETRY_ATTEMPTS more tries, each

@@ -24,12 +24,6 @@ bool is_retryable(const Error& e) {
 
 bool is_utf8_lead(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
 
-std::string seconds(milliseconds ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ms.count()) / 1000.0);
-  return buf;
-}
-
 std::string label(const Migration& m) { return m.version_text + (m.name.empty() ? "" : " " + m.name); }
 
 // Milliseconds since this migration started: the session prelude sets the mark.
@@ -151,7 +145,7 @@ class Applier {
       if (!is_retryable(e) || retries_left == 0) return e;
       --retries_left;
       milliseconds pause = options_.retry_delay + milliseconds(jitter_() % (options_.retry_delay.count() / 4 + 1));
-      log::warn(e.message + "; retrying in " + seconds(pause) + " (" +
+      log::warn(e.message + "; retrying in " + format_seconds(pause) + " (" +
                 std::to_string(options_.retry_attempts - retries_left) + "/" +
                 std::to_string(options_.retry_attempts) + ")");
       if (int sig = stop_.sleep_until(Deadline::after(pause).earlier(options_.deadline))) return interrupted(sig);

@@ -1,6 +1,7 @@
 #include "util/deadline.h"
 
 #include <climits>
+#include <cstdio>
 
 namespace schemagate {
 
@@ -15,6 +16,16 @@ Deadline Deadline::earlier(Deadline other) const {
   if (!at_) return other;
   if (!other.at_) return *this;
   return *at_ <= *other.at_ ? *this : other;
+}
+
+std::string format_seconds(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
+std::string seconds_since(std::chrono::steady_clock::time_point start) {
+  return format_seconds(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
 }
 
 }  // namespace schemagate

@@ -1,6 +1,7 @@
 #pragma once
 #include <chrono>
 #include <optional>
+#include <string>
 
 namespace schemagate {
 
@@ -24,5 +25,9 @@ class Deadline {
   explicit Deadline(Clock::time_point at) : at_(at) {}
   std::optional<Clock::time_point> at_;
 };
+
+// "1.234s": how logs and messages show a duration.
+std::string format_seconds(std::chrono::milliseconds d);
+std::string seconds_since(std::chrono::steady_clock::time_point start);
 
 }  // namespace schemagate

@@ -10,13 +10,6 @@ namespace {
 
 bool is_auth_failure(const Error& e) { return e.sqlstate == "28P01" || e.sqlstate == "28000"; }
 
-std::string seconds_since(std::chrono::steady_clock::time_point start) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ms.count()) / 1000.0);
-  return buf;
-}
-
 // One attempt: a session, then proof that it can answer and write.
 Result<db::Connection> attempt(const db::Target& target, const Policy& policy, const Interrupt& stop) {
   auto deadline = Deadline::after(policy.attempt_timeout);
