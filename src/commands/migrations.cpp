@@ -67,6 +67,45 @@ Result<std::vector<std::string>> alembic_pending(db::Connection& conn, const mig
   return migrate::alembic::pending(project, current);
 }
 
+// Steps 4-6 from taking the lock on: read what is applied, plan, apply, release.
+// `resumed`: on a new session after the connection was lost.
+Status apply_locked(const Context& ctx, db::Connection& conn, const Migrations& m, const std::string& to,
+                    Deadline deadline, std::chrono::steady_clock::time_point start, bool resumed) {
+  const config::Settings& s = ctx.settings;
+  const Interrupt& stop = ctx.gate.interrupt();
+  auto table = lock_migrations(s, conn, m.table, deadline, stop);
+  if (!table) return table.error();
+  // 5. Under the lock, read again: another replica may have applied them meanwhile.
+  auto history = migrate::read_history(conn, *table, stop);
+  if (!history) return history.error();
+  auto plan = migrate::plan_up(m.files, *history, to);
+  if (!plan) return plan.error();
+  if (plan->pending.empty() && plan->unrecorded.empty()) {
+    // A session whose client is gone still commits what it has already been sent.
+    log::info(resumed ? "database is up to date: the migrations were committed before the connection was lost, or "
+                        "by another runner"
+                      : "database is up to date: another runner applied the migrations");
+    return migrate::release_lock(conn, *table, stop);
+  }
+  if (Status ok = migrate::ensure_table(conn, *table, stop); !ok) return ok.error();
+  if (!plan->unrecorded.empty()) {
+    if (Status ok = record_checksums(conn, *table, plan->unrecorded, stop); !ok) return ok.error();
+    log::info("recorded checksums of migrations applied before schemagate",
+              {{"count", std::to_string(plan->unrecorded.size())}});
+  }
+  for (const auto* late : plan->out_of_order)
+    log::warn("applying " + late->up.path + " although a newer version is already applied");
+
+  // 6. Apply.
+  auto applied = migrate::apply(conn, *table, plan->pending, apply_options(s, deadline), stop);
+  if (!applied) return applied.error();
+  if (Status released = migrate::release_lock(conn, *table, stop); !released) return released.error();
+  log::info("migrations done", {{"applied", std::to_string(*applied)},
+                                {"skipped", std::to_string(history->size())},
+                                {"total", seconds_since(start)}});
+  return {};
+}
+
 // Runs the command once per attempt until it succeeds (MIGRATION_RETRY_ATTEMPTS more tries, each
 // MIGRATION_RETRY_DELAY_SECONDS later), its output in the log line by line.
 Status run_command(const Context& ctx, Deadline deadline) {
@@ -151,10 +190,8 @@ Status migrate_with_command(const Context& ctx, db::Connection& conn, bool expli
 
   auto m = load_migrations(s);
   if (!m) return m.error();
-  if (Status limited = limit_session(s, conn, stop); !limited) return limited.error();
-  auto table = migrate::resolve_schema(conn, m->table, stop);
+  auto table = lock_migrations(s, conn, m->table, deadline, stop);
   if (!table) return table.error();
-  if (Status locked = migrate::take_lock(conn, *table, deadline, stop); !locked) return locked.error();
   if (alembic) {
     // Under the lock, look again: another replica may have upgraded meanwhile.
     auto pending = alembic_pending(conn, *alembic, stop);
@@ -268,6 +305,15 @@ Deadline migration_deadline(const config::Settings& s) {
   return s.migration_timeout.count() ? Deadline::after(s.migration_timeout) : Deadline::never();
 }
 
+Result<TableName> lock_migrations(const config::Settings& s, db::Connection& conn, const TableName& table,
+                                  Deadline deadline, const Interrupt& stop) {
+  if (Status limited = limit_session(s, conn, stop); !limited) return limited.error();
+  auto resolved = migrate::resolve_schema(conn, table, stop);
+  if (!resolved) return resolved.error();
+  if (Status locked = migrate::take_lock(conn, *resolved, deadline, stop); !locked) return locked.error();
+  return resolved;
+}
+
 Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& to, bool explicit_up) {
   const config::Settings& s = ctx.settings;
   const Interrupt& stop = ctx.gate.interrupt();
@@ -299,36 +345,30 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
 
   // A problem seen without the lock may be another replica's work in progress (a dirty mark
   // while it runs CREATE INDEX CONCURRENTLY): only the state under the lock decides.
-  if (Status limited = limit_session(s, conn, stop); !limited) return limited.error();
-  auto table = migrate::resolve_schema(conn, m->table, stop);
-  if (!table) return table.error();
-  if (Status locked = migrate::take_lock(conn, *table, deadline, stop); !locked) return locked.error();
-  // 5. Under the lock, read again: another replica may have applied them meanwhile.
-  history = migrate::read_history(conn, *table, stop);
-  if (!history) return history.error();
-  plan = migrate::plan_up(m->files, *history, to);
-  if (!plan) return plan.error();
-  if (plan->pending.empty() && plan->unrecorded.empty()) {
-    log::info("database is up to date: another runner applied the migrations");
-    return migrate::release_lock(conn, *table, stop);
+  Status done = apply_locked(ctx, conn, *m, to, deadline, start, false);
+  // SPEC §1 step 6: a lost connection (the server restarted, the network cut) is transient. The
+  // lock went with the session, so a new session takes it again and reads again what is applied:
+  // a batch the server committed before the loss is not run twice, and a non-transactional
+  // migration it cut short is found dirty (65).
+  for (int attempt = 1; !done && done.error().kind == ErrorKind::Unreachable && attempt <= s.retry_attempts;
+       ++attempt) {
+    log::warn(done.error().message + "; reconnecting in " + format_seconds(s.retry_delay) + " (" +
+              std::to_string(attempt) + "/" + std::to_string(s.retry_attempts) + ")");
+    if (int sig = stop.sleep_until(Deadline::after(s.retry_delay).earlier(deadline))) return interrupted(sig);
+    if (deadline.expired())
+      return Error{ErrorKind::Timeout, "out of time (migrations.timeout) before reconnecting", 0, {}};
+    auto fresh = db::Connection::open(conn.target(), Deadline::after(std::chrono::seconds(10)).earlier(deadline), stop);
+    if (!fresh) {
+      done = fresh.error();
+      // An attempt that got no answer in its own 10 s is one more lost attempt, not the end.
+      if (done.error().kind == ErrorKind::Timeout && !deadline.expired()) done = Error{ErrorKind::Unreachable, done.error().message, 0, {}};
+      continue;
+    }
+    conn = std::move(*fresh);
+    log::info("reconnected to " + conn.describe());
+    done = apply_locked(ctx, conn, *m, to, deadline, start, true);
   }
-  if (Status ok = migrate::ensure_table(conn, *table, stop); !ok) return ok.error();
-  if (!plan->unrecorded.empty()) {
-    if (Status ok = record_checksums(conn, *table, plan->unrecorded, stop); !ok) return ok.error();
-    log::info("recorded checksums of migrations applied before schemagate",
-              {{"count", std::to_string(plan->unrecorded.size())}});
-  }
-  for (const auto* late : plan->out_of_order)
-    log::warn("applying " + late->up.path + " although a newer version is already applied");
-
-  // 6. Apply.
-  auto applied = migrate::apply(conn, *table, plan->pending, apply_options(s, deadline), stop);
-  if (!applied) return applied.error();
-  if (Status released = migrate::release_lock(conn, *table, stop); !released) return released.error();
-  log::info("migrations done", {{"applied", std::to_string(*applied)},
-                                {"skipped", std::to_string(history->size())},
-                                {"total", seconds_since(start)}});
-  return {};
+  return done;
 }
 
 Status record_checksums(db::Connection& conn, const TableName& table,

@@ -37,6 +37,10 @@ struct Progress {
 // Before the migration lock is taken: lock_timeout and, on PostgreSQL 14+,
 // client_connection_check_interval for the whole migrating session.
 Status limit_session(const config::Settings& settings, db::Connection& conn, const Interrupt& stop);
+// limit_session, then the tracking table's schema resolved and the migration lock taken (SPEC §1
+// step 4); returns the table as resolved.
+Result<TableName> lock_migrations(const config::Settings& settings, db::Connection& conn, const TableName& table,
+                                  Deadline deadline, const Interrupt& stop);
 Result<Progress> read_progress(const config::Settings& settings, db::Connection& conn, const Interrupt& stop);
 
 migrate::ApplyOptions apply_options(const config::Settings& settings, Deadline deadline);

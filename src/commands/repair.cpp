@@ -20,11 +20,8 @@ Status repair(Context& ctx) {
                  "repair: no migration files in " + m->dir + "; refusing to forget every applied version "
                  "(run it where the migrations are, or set MIGRATIONS_DIR)",
                  0, {}};
-  if (Status limited = limit_session(ctx.settings, *conn, stop); !limited) return limited.error();
-  auto resolved = migrate::resolve_schema(*conn, m->table, stop);
+  auto resolved = lock_migrations(ctx.settings, *conn, m->table, migration_deadline(ctx.settings), stop);
   if (!resolved) return resolved.error();
-  if (Status locked = migrate::take_lock(*conn, *resolved, migration_deadline(ctx.settings), stop); !locked)
-    return locked.error();
   auto history = migrate::read_history(*conn, *resolved, stop);
   if (!history) return history.error();
   if (Status ok = migrate::ensure_table(*conn, *resolved, stop); !ok) return ok.error();

@@ -22,11 +22,8 @@ Status stamp(Context& ctx) {
   if (!known)
     return Error{ErrorKind::BadMigrations, "stamp: no migration file has version " + to + " in " + m->dir, 0, {}};
 
-  if (Status limited = limit_session(ctx.settings, *conn, stop); !limited) return limited.error();
-  auto table = migrate::resolve_schema(*conn, m->table, stop);
+  auto table = lock_migrations(ctx.settings, *conn, m->table, migration_deadline(ctx.settings), stop);
   if (!table) return table.error();
-  if (Status locked = migrate::take_lock(*conn, *table, migration_deadline(ctx.settings), stop); !locked)
-    return locked.error();
   auto history = migrate::read_history(*conn, *table, stop);
   if (!history) return history.error();
   auto plan = migrate::plan_up(m->files, *history, to);

@@ -169,6 +169,7 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
   Rows last;
   bool stopping = false;
   Deadline drain_by = deadline;
+  Deadline next_look = look_ ? Deadline::after(watch_every_) : Deadline::never();
   for (;;) {
     int flushed = PQflush(c);  // 1: more to send, 0: all sent, -1: failed
     if (flushed < 0) return failure("lost the connection");
@@ -198,9 +199,15 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
       continue;
     }
     short events = POLLIN | (flushed == 1 ? POLLOUT : 0);
-    Ready ready = wait_socket(PQsocket(c), events, stopping ? Interrupt{} : stop, drain_by);
+    Ready ready = wait_socket(PQsocket(c), events, stopping ? Interrupt{} : stop,
+                              stopping ? drain_by : drain_by.earlier(next_look));
     if (ready == Ready::io) {
       if (!PQconsumeInput(c)) return failure("lost the connection");
+      continue;
+    }
+    if (ready == Ready::deadline && !stopping && !drain_by.expired()) {
+      look_();
+      next_look = Deadline::after(watch_every_);
       continue;
     }
     if (stopping) {
@@ -234,6 +241,13 @@ std::string Connection::describe() const {
   return std::string(PQuser(conn_.get())) + "@" + (host.empty() ? "[local]" : host) + ":" +
          PQport(conn_.get()) + "/" + PQdb(conn_.get());
 }
+
+void Connection::watch(std::chrono::milliseconds every, std::function<void()> look) {
+  watch_every_ = every;
+  look_ = std::move(look);
+}
+
+int Connection::backend_pid() const { return conn_ ? PQbackendPID(conn_.get()) : 0; }
 
 int Connection::server_version_number() const { return conn_ ? PQserverVersion(conn_.get()) : 0; }
 

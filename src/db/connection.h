@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <span>
@@ -56,8 +57,15 @@ class Connection {
   Result<Rows> query(std::string_view sql, std::span<const std::string> params, const Interrupt& stop,
                      Deadline deadline = Deadline::never());
 
+  // While a statement has been running for `every`, and again each `every` after, `look` is
+  // called (on this thread, between reads of the socket): how the caller sees what a long
+  // statement waits for. Not called while a cancel is being answered. Empty `look` stops it.
+  void watch(std::chrono::milliseconds every, std::function<void()> look);
+
   // `user@host:port/dbname` as connected.
   std::string describe() const;
+  const Target& target() const { return target_; }
+  int backend_pid() const;  // the server process serving this session, or 0
   // "15.18"
   std::string server_version() const;
   int server_version_number() const;  // 150018
@@ -72,6 +80,8 @@ class Connection {
 
   std::unique_ptr<pg_conn, Finish> conn_;
   Target target_;
+  std::chrono::milliseconds watch_every_{0};
+  std::function<void()> look_;
 };
 
 }  // namespace schemagate::db

@@ -1,6 +1,7 @@
 #include "migrate/apply.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <random>
 #include <string>
@@ -14,6 +15,7 @@ namespace schemagate::migrate {
 namespace {
 
 using std::chrono::milliseconds;
+using namespace std::chrono_literals;
 
 // Enough to send a thousand ordinary migrations at once without building an unbounded string.
 constexpr size_t kBatchBytes = 16 << 20;
@@ -105,11 +107,72 @@ Error unlocated(Error e, const Section& section) {
   return e;
 }
 
+// Who a statement waits for. A lock_timeout error does not say which session held the lock, so
+// once a statement has run for a while a second session asks the server, while it still waits.
+// The second session is opened only then: a run whose statements are quick never opens it.
+class Blockers {
+ public:
+  Blockers(db::Connection& conn, milliseconds lock_timeout, const Interrupt& stop) : conn_(conn), stop_(stop) {
+    // Two looks per lock_timeout: a wait that lasts the whole lock_timeout is always seen.
+    milliseconds every = lock_timeout.count() > 0 ? std::clamp(lock_timeout / 2, milliseconds(20), milliseconds(1000))
+                                                  : milliseconds(1000);
+    conn_.watch(every, [this] { look(); });
+  }
+  ~Blockers() { conn_.watch({}, nullptr); }
+  Blockers(const Blockers&) = delete;
+  Blockers& operator=(const Blockers&) = delete;
+
+  // Before each statement: what held up an earlier one says nothing about this one.
+  void forget() { seen_.clear(); }
+  // "; blocked by pid 4711 (psql, user app, idle in transaction since ...)", or empty.
+  std::string named() const { return seen_.empty() ? "" : "; blocked by " + seen_; }
+
+ private:
+  void look() {
+    if (!side_ && !opened_once_) {
+      opened_once_ = true;
+      auto opened = db::Connection::open(conn_.target(), Deadline::after(2s), stop_);
+      if (opened) side_.emplace(std::move(*opened));
+      else log::debug("no second session to see what the migration waits for: " + opened.error().message);
+    }
+    if (!side_) return;
+    // No query text: another session's statement may hold a secret.
+    static constexpr const char* kSql =
+        "select a.pid, coalesce(nullif(a.application_name, ''), 'no application_name'), coalesce(a.usename::text, '?'),"
+        " coalesce(a.state, 'state not visible'),"
+        " coalesce(to_char(coalesce(a.xact_start, a.backend_start) at time zone 'UTC',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?')"
+        " from pg_catalog.pg_stat_activity a where a.pid = any(pg_catalog.pg_blocking_pids($1::int)) order by 1";
+    std::array<std::string, 1> pid{std::to_string(conn_.backend_pid())};
+    auto rows = side_->query(kSql, pid, stop_, Deadline::after(1s));
+    std::string now;
+    for (int r = 0; rows && r < rows->size(); ++r)
+      now += std::string(r ? ", " : "") + "pid " + std::string(rows->at(r, 0)) + " (" + std::string(rows->at(r, 1)) +
+             ", user " + std::string(rows->at(r, 2)) + ", " + std::string(rows->at(r, 3)) + " since " +
+             std::string(rows->at(r, 4)) + ")";
+    // Once per holder, not at every retry of the same wait.
+    if (!now.empty() && now != reported_) log::info("the migration waits for a lock held by " + now);
+    if (!now.empty()) reported_ = now;
+    seen_ = std::move(now);
+  }
+
+  db::Connection& conn_;
+  const Interrupt& stop_;
+  std::optional<db::Connection> side_;
+  bool opened_once_ = false;
+  std::string seen_, reported_;
+};
+
 class Applier {
  public:
   Applier(db::Connection& conn, const TableName& table, Direction direction, const ApplyOptions& options,
           const Interrupt& stop)
-      : conn_(conn), table_(qualified(table)), direction_(direction), options_(options), stop_(stop) {}
+      : conn_(conn),
+        table_(qualified(table)),
+        direction_(direction),
+        options_(options),
+        stop_(stop),
+        blockers_(conn, options.lock_timeout, stop) {}
 
   Result<int> run(std::span<const Migration* const> pending) {
     prelude_ = session_prelude();
@@ -144,17 +207,24 @@ class Applier {
       const Error& e = ran.error();
       if (!is_retryable(e) || retries_left == 0) return e;
       --retries_left;
-      milliseconds pause = options_.retry_delay + milliseconds(jitter_() % (options_.retry_delay.count() / 4 + 1));
-      log::warn(e.message + "; retrying in " + format_seconds(pause) + " (" +
-                std::to_string(options_.retry_attempts - retries_left) + "/" +
-                std::to_string(options_.retry_attempts) + ")");
-      if (int sig = stop_.sleep_until(Deadline::after(pause).earlier(options_.deadline))) return interrupted(sig);
+      if (Status paused = pause_before_retry(e, options_.retry_attempts - retries_left); !paused)
+        return paused.error();
       if (options_.deadline.expired()) return out_of_time(*pending[next]);
     }
     return applied_;
   }
 
  private:
+  // MIGRATION_RETRY_DELAY_SECONDS after a transient failure, plus up to a quarter more so that
+  // runners held up by the same lock do not come back in step.
+  Status pause_before_retry(const Error& e, int attempt) {
+    milliseconds pause = options_.retry_delay + milliseconds(jitter_() % (options_.retry_delay.count() / 4 + 1));
+    log::warn(e.message + "; retrying in " + format_seconds(pause) + " (" + std::to_string(attempt) + "/" +
+              std::to_string(options_.retry_attempts) + ")");
+    if (int sig = stop_.sleep_until(Deadline::after(pause).earlier(options_.deadline))) return interrupted(sig);
+    return {};
+  }
+
   const Section& section(const Migration& m) const { return direction_ == Direction::up ? m.up : m.down; }
   std::string tracking(const Migration& m) const {
     return direction_ == Direction::up ? record_sql(table_, m, false) : forget_sql(table_, m);
@@ -214,6 +284,7 @@ class Applier {
     };
     if (batch.own_transaction)
       if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
+    blockers_.forget();
     auto ran = conn_.exec(batch.text, stop_, options_.deadline, on_rows);
     if (ran && batch.incomplete) {
       // The server found it complete after all; it ran without its tracking row: undo it.
@@ -235,6 +306,7 @@ class Applier {
     done = 0;
     Error e = ran.error();
     if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
+    if (e.sqlstate == "55P03") e.message += blockers_.named();
     (void)conn_.exec("rollback", Interrupt{});
     // The migration that failed: the first whose tracking change did not come back.
     const Migration& failed = *batch.pieces[std::min(durations.size(), batch.pieces.size() - 1)].migration;
@@ -309,44 +381,62 @@ class Applier {
     const std::string version_is = " where version = " + literal(m.version_text);
     bool first = true;
     for (const Statement& s : split(sec.sql)) {
+      // Without a server position, errors point at the statement's first token, not the blank before it.
+      auto where = [&](const Error& e) {
+        return s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position)
+                                          : s.text.size() - without_leading_comments(s.text).size());
+      };
       // CREATE INDEX CONCURRENTLY and its kind wait for every older transaction to end, and
       // PostgreSQL counts that as waiting for a lock: under lock_timeout any long query elsewhere
       // would fail them. Their own locks block nobody, so only the migration deadline bounds them.
       // (Sent on its own: a string of several statements is one implicit transaction.)
       bool waits_for_others = !first_non_transactional(s.text).empty();
-      if (waits_for_others) (void)conn_.exec("set lock_timeout = 0", stop_, options_.deadline);
-      auto ran = conn_.exec(std::string(s.text), stop_, options_.deadline);
-      if (waits_for_others)
-        (void)conn_.exec("set lock_timeout = " + std::to_string(options_.lock_timeout.count()), stop_, options_.deadline);
+      Result<db::Rows> ran = Error{};
+      for (int attempt = 1;; ++attempt) {
+        if (waits_for_others) (void)conn_.exec("set lock_timeout = 0", stop_, options_.deadline);
+        blockers_.forget();
+        ran = conn_.exec(std::string(s.text), stop_, options_.deadline);
+        if (waits_for_others)
+          (void)conn_.exec("set lock_timeout = " + std::to_string(options_.lock_timeout.count()), stop_,
+                           options_.deadline);
+        // Past the first statement, one that failed on a lock or a deadlock changed nothing by
+        // itself and is tried again where it stands. Not a CONCURRENTLY one: failing part-way, it
+        // can leave an invalid index behind.
+        if (ran || first || waits_for_others || !is_retryable(ran.error()) || attempt > options_.retry_attempts)
+          break;
+        Error e = ran.error();
+        if (e.sqlstate == "55P03") e.message += blockers_.named();
+        if (Status paused = pause_before_retry(located(e, sec, where(e)), attempt); !paused) return paused.error();
+        if (options_.deadline.expired()) break;
+      }
       if (ran) {
         first = false;
         continue;
       }
       Error e = ran.error();
+      if (e.sqlstate == "55P03") e.message += blockers_.named();
       // Failing on its first statement, the migration changed nothing: it leaves no mark either
       // (so that `repair` cannot later record it as applied) and may be retried like any other.
       if (first && e.kind == ErrorKind::MigrationFailed && direction_ == Direction::up) {
         (void)conn_.exec("delete from " + table_ + version_is, stop_, options_.deadline);
         e.message = "migration " + label(m) + " failed: " + e.message;
-        size_t at = s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position)
-                                               : s.text.size() - without_leading_comments(s.text).size());
+        size_t at = where(e);
         e.position = 0;
         return located(std::move(e), sec, at);
       }
-      if (e.kind == ErrorKind::Timeout)
+      if (e.kind == ErrorKind::Timeout || options_.deadline.expired())
         return Error{ErrorKind::Timeout, "out of time (migrations.timeout) in " + label(m) +
                                              ", outside a transaction: its statement was cancelled; the statements "
-                                             "before it stay done and the migration is marked dirty",
+                                             "before it stay done and the migration is marked dirty" +
+                                             blockers_.named(),
                      0, {}};
       if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
       e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
                   ". Check the database; if you finish the migration by hand, `schemagate repair` records it "
                   "as applied; if you undo it, delete its row: delete from " + table_ + version_is;
-      // A statement failing outside a transaction is not retried: part of the file has run.
+      // Not retried as a whole: part of the file has run.
       e.sqlstate.clear();
-      // Without a position, point at the statement's first token, not the blank before it.
-      size_t at = s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position)
-                                             : s.text.size() - without_leading_comments(s.text).size());
+      size_t at = where(e);
       e.position = 0;
       return located(std::move(e), sec, at);
     }
@@ -373,7 +463,7 @@ class Applier {
     return Error{ErrorKind::Timeout,
                  "out of time (migrations.timeout) while " +
                      std::string(direction_ == Direction::up ? "applying " : "rolling back ") + what +
-                     ": the statement was cancelled and rolled back",
+                     ": the statement was cancelled and rolled back" + blockers_.named(),
                  0, {}};
   }
 
@@ -385,6 +475,7 @@ class Applier {
   std::string prelude_;
   int applied_ = 0;
   std::mt19937 jitter_{std::random_device{}()};
+  Blockers blockers_;
 };
 
 }  // namespace
