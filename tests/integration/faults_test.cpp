@@ -662,6 +662,31 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("a server that comes up 5 seconds after schemagate starts: the run waits, migrates and hands over") {
+  PgCluster cluster;
+  PrivateProject p(cluster);
+  p.write("1_a.sql", migration("create table a (x int);"));
+  cluster.stop();
+  auto started = Clock::now();
+  Child run = p.spawn({"--", "/bin/sh", "-c", "echo app started"},
+                      {{"DB_MAX_RETRIES", "100"}, {"DB_RETRY_INTERVAL", "0.5"}, {"CRITICAL_TABLES", "a"}});
+  // Ten refused attempts half a second apart: the server has been down for about five seconds.
+  REQUIRE(run.wait_for_stderr("attempt 10/100 failed", 30s));
+  CHECK(seconds_since(started) >= 4.5);
+  cluster.start();
+  RunResult result = run.finish();
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "app started"));
+  auto ready = lines_with(result.err, "database ready");
+  REQUIRE(ready.size() == 1);
+  size_t at = ready[0].find("waited=");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(ready[0].substr(at + 7)) >= 4.5);
+  CHECK(contains(result.err, "applied 1 a"));
+  CHECK(p.versions() == "1");
+}
+
 // Stops the server (immediate) once a schemagate statement sleeps and starts it again once the
 // run has noticed; the run, with retries to spare, reconnects. Its result.
 RunResult restart_server_mid_statement(PgCluster& cluster, const PrivateProject& p) {
