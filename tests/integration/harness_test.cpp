@@ -8,8 +8,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "support/canary.h"
+#include "support/files.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
+#include "support/text.h"
 
 namespace schemagate::testing {
 namespace {
@@ -150,6 +153,24 @@ TEST_CASE("a private cluster can be stopped and started on the same port") {
   cluster.start();
   CHECK(cluster.port() == port);
   CHECK(cluster.psql("postgres", "select 1") == "1");
+}
+
+TEST_CASE("run throws when any spelling of the canary shows in stdout, stderr or the status file") {
+  const std::string encoded = percent_encode(kCanaryPassword);
+  const std::string in_stdout =
+      "canary password leaked from echo (SPEC §6):\n  \"" + encoded + "\" in stdout";
+  CHECK_THROWS_WITH_AS(run({"echo", encoded}), doctest::Contains(in_stdout.c_str()), std::runtime_error);
+  CHECK_THROWS_WITH_AS(run({"/bin/sh", "-c", "echo a Zeph fragment >&2"}),
+                       doctest::Contains("\"Zeph\" in stderr"), std::runtime_error);
+  TempDir dir("harness");
+  RunOptions options;
+  options.env = {{"SCHEMAGATE_STATUS_FILE", dir.file("status.json")}, {"PASSWORD", kQuotingCanaryPassword}};
+  CHECK_THROWS_WITH_AS(run({"/bin/sh", "-c", "echo \"$PASSWORD\" > \"$SCHEMAGATE_STATUS_FILE\""}, options),
+                       doctest::Contains(("in the status file " + dir.file("status.json")).c_str()),
+                       std::runtime_error);
+  // A run that prints it on purpose says so.
+  options.may_print_canary = true;
+  CHECK(run({"echo", kCanaryPassword}, options).out == kCanaryPassword + "\n");
 }
 
 TEST_SUITE_END();

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "support/canary.h"
 #include "support/gate.h"
 #include "support/log_lines.h"
 #include "support/pg_cluster.h"
@@ -121,7 +122,7 @@ TEST_CASE("--max-retries and --retry-interval flags govern the attempts like the
 TEST_CASE("a wrong password is refused after exactly one attempt, naming 28P01") {
   PgCluster& cluster = PgCluster::shared();
   std::string db = cluster.create_database();
-  RunResult result = refused_at_once(cluster.url(db, "postgres", "not-the-password"));
+  RunResult result = refused_at_once(cluster.url(db, "postgres", kCanaryPassword));
   CHECK(contains(result.err, " ERROR postgres@127.0.0.1:" + std::to_string(cluster.port()) + "/" +
                                  db + " refused the credentials (attempt 1/5, not retried): "));
   CHECK(contains(result.err, "28P01"));
@@ -132,7 +133,7 @@ TEST_CASE("a wrong password is refused after exactly one attempt, naming 28P01")
 TEST_CASE("a role that does not exist is refused after one attempt") {
   PgCluster& cluster = PgCluster::shared();
   std::string db = cluster.create_database();
-  RunResult result = refused_at_once(cluster.url(db, "no_such_role", "whatever"));
+  RunResult result = refused_at_once(cluster.url(db, "no_such_role", kCanaryPassword));
   // With scram-sha-256 the server does not reveal whether the role exists: 28P01 either way.
   CHECK(contains(result.err, "no_such_role@127.0.0.1:" + std::to_string(cluster.port()) + "/" + db +
                                  " refused the credentials (attempt 1/5, not retried): "));
@@ -142,8 +143,8 @@ TEST_CASE("a role that does not exist is refused after one attempt") {
 TEST_CASE("a role that may not log in is refused after one attempt, naming 28000") {
   PgCluster& cluster = PgCluster::shared();
   std::string db = cluster.create_database();
-  cluster.psql("postgres", "CREATE ROLE wait_nologin NOLOGIN PASSWORD 'nologin-pw'");
-  RunResult result = refused_at_once(cluster.url(db, "wait_nologin", "nologin-pw"));
+  cluster.psql("postgres", "CREATE ROLE wait_nologin NOLOGIN PASSWORD '" + kCanaryPassword + "'");
+  RunResult result = refused_at_once(cluster.url(db, "wait_nologin", kCanaryPassword));
   CHECK(contains(result.err, "refused the credentials (attempt 1/5, not retried): "));
   CHECK(contains(result.err, "28000"));
   CHECK(contains(result.err, "role \"wait_nologin\" is not permitted to log in"));
@@ -151,7 +152,7 @@ TEST_CASE("a role that may not log in is refused after one attempt, naming 28000
 
 TEST_CASE("a role that pg_hba.conf rejects is refused after one attempt, naming 28000") {
   PgCluster cluster;
-  cluster.create_role("hba_blocked", "blocked-pw");
+  cluster.create_role("hba_blocked", kCanaryPassword);
   // Edited while the server is down, so the rule is in force when it starts (no reload race).
   cluster.stop();
   const std::string hba = cluster.socket_dir() + "/data/pg_hba.conf";
@@ -204,9 +205,9 @@ TEST_CASE("a role at its connection limit is retried until a slot frees") {
   std::string db = cluster.create_database();
   // Not a superuser: superusers are exempt from connection limits.
   cluster.psql("postgres",
-               "CREATE ROLE wait_limited LOGIN PASSWORD 'limited-pw' CONNECTION LIMIT 0");
+               "CREATE ROLE wait_limited LOGIN PASSWORD '" + kCanaryPassword + "' CONNECTION LIMIT 0");
   RunOptions options = gate_options();
-  options.env = {{"DATABASE_URL", cluster.url(db, "wait_limited", "limited-pw")},
+  options.env = {{"DATABASE_URL", cluster.url(db, "wait_limited", kCanaryPassword)},
                  {"DB_MAX_RETRIES", "600"},
                  {"DB_RETRY_INTERVAL", "0.1"}};
   Child child = spawn(schemagate({"wait"}), options);
@@ -242,7 +243,7 @@ TEST_CASE("a server started after the wait began is reached") {
 TEST_CASE("wait reaches the server through libpq's PG* variables without DATABASE_URL") {
   PgCluster& cluster = PgCluster::shared();
   std::string db = cluster.create_database();
-  cluster.create_role("wait_pg_env", "pg-env-pw");
+  cluster.create_role("wait_pg_env", kQuotingCanaryPassword);
   RunOptions options = gate_options();
   options.env = cluster.pg_env(db, "wait_pg_env");
   RunResult result = run(schemagate({"wait"}), options);

@@ -1,17 +1,23 @@
 // A password that must never be printed (SPEC §6), and every spelling of it a leak could take:
 // raw, percent-encoded either way, and each run of ordinary characters between its special ones.
+// Every PgCluster's superuser password carries the canary and every run() checks its output for it
+// (support/process.h), so each suite that connects is also a secrets test.
 #pragma once
 
 #include <cctype>
 #include <string>
 #include <vector>
 
-#include "support/gate.h"
+#include "support/text.h"
 
 namespace schemagate::testing {
 
 // Every URL-special character a password can hold: '#', '/', '@', ':' and '%'.
 inline const std::string kCanaryPassword = "Canary#7Qx4/Zeph@pLum:wHiz%Kqz9";
+// The superuser password of every PgCluster: the canary, and a suffix so that it is not the
+// password of a role created with kCanaryPassword (the secrets suite expects postgres with
+// kCanaryPassword to be refused).
+inline const std::string kSuperuserCanaryPassword = kCanaryPassword + "-superuser";
 // Every character that needs quoting or escaping in conninfo, JSON or a shell: '"', '\'', '\\', '
 // '.
 inline const std::string kQuotingCanaryPassword = "Canary\"7Qx4'Zeph\\pLum wHiz";

@@ -10,11 +10,10 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
+#include "support/canary.h"
 #include "support/files.h"
 #include "support/process.h"
 #include "support/text.h"
@@ -30,14 +29,6 @@ std::string trim(const std::string& text) {
   if (first == std::string::npos) return "";
   auto last = text.find_last_not_of(" \t\r\n");
   return text.substr(first, last - first + 1);
-}
-
-std::string random_password() {
-  std::random_device random;
-  std::ostringstream hex;
-  hex << std::hex << random() << random();
-  // A recognisable prefix, so a test can grep logs for a leaked password (SPEC §6).
-  return "sgpw" + hex.str();
 }
 
 std::string doubled(const std::string& text, char quote) {
@@ -102,7 +93,9 @@ PgCluster::PgCluster() : dir_(make_temp_dir("pg")) {
     if (dir_.size() + sizeof "/.s.PGSQL.65535" > 107)
       throw std::runtime_error("TMPDIR is too long for a unix socket path: " + dir_);
 
-    superuser_password_ = random_password();
+    // The canary (SPEC §6): every run() fails when any spelling of it shows in the output, so
+    // every test that connects as the superuser also checks that schemagate never prints it.
+    superuser_password_ = kSuperuserCanaryPassword;
     passwords_["postgres"] = superuser_password_;
     const std::string password_file = dir_ + "/superuser-password";
     write_text_file(password_file, superuser_password_ + "\n");

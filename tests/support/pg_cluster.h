@@ -35,6 +35,8 @@ class PgCluster {
   int port() const { return port_; }
   std::string socket_dir() const { return dir_; }
   std::string log_path() const;  // the server's log, for a failing test to print
+  // kSuperuserCanaryPassword (support/canary.h): URL-special characters, so percent-encode it in
+  // a hand-built URL.
   std::string superuser_password() const { return superuser_password_; }
 
   // postgresql://user:password@127.0.0.1:port/db, each part percent-encoded. Without `password`,

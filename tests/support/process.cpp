@@ -17,6 +17,7 @@
 #include <system_error>
 #include <utility>
 
+#include "support/canary.h"
 #include "support/files.h"
 #include "support/text.h"
 
@@ -60,6 +61,22 @@ std::map<std::string, std::string> child_environment(const RunOptions& options) 
   }
   for (const auto& [key, value] : options.env) env[key] = value;
   return env;
+}
+
+// The status files schemagate may be told to write (--status-file, SCHEMAGATE_STATUS_FILE),
+// relative ones from the child's working directory: finish() searches them for the canary.
+std::vector<std::string> status_files(const std::vector<std::string>& argv, const RunOptions& options) {
+  std::vector<std::string> paths;
+  if (auto env = options.env.find("SCHEMAGATE_STATUS_FILE"); env != options.env.end())
+    paths.push_back(env->second);
+  for (std::size_t i = 1; i < argv.size() && argv[i] != "--"; ++i) {
+    if (argv[i] == "--status-file" && i + 1 < argv.size()) paths.push_back(argv[i + 1]);
+    if (argv[i].starts_with("--status-file=")) paths.push_back(argv[i].substr(14));
+  }
+  for (std::string& path : paths) {
+    if (!path.empty() && path[0] != '/' && !options.cwd.empty()) path = options.cwd + "/" + path;
+  }
+  return paths;
 }
 
 // Between fork and exec only async-signal-safe calls: the test process may have threads.
@@ -135,6 +152,8 @@ Child& Child::operator=(Child&& other) noexcept {
   out_cursor_ = other.out_cursor_;
   err_cursor_ = other.err_cursor_;
   timeout_ = other.timeout_;
+  may_print_canary_ = other.may_print_canary_;
+  status_files_ = std::move(other.status_files_);
   started_ = other.started_;
   ended_ = other.ended_;
   return *this;
@@ -191,7 +210,21 @@ RunResult Child::finish() {
   result.out = out_;
   result.err = err_;
   result.seconds = std::chrono::duration<double>(ended_ - started_).count();
+  if (!may_print_canary_) check_for_canary();
   return result;
+}
+
+void Child::check_for_canary() const {
+  std::string found;
+  auto search = [&found](const std::string& text, const std::string& where) {
+    for (const std::string& spelling : canary_leaks(text)) found += "\n  \"" + spelling + "\" in " + where;
+  };
+  search(out_, "stdout");
+  search(err_, "stderr");
+  for (const std::string& path : status_files_) search(read_text_file(path), "the status file " + path);
+  if (found.empty()) return;
+  throw std::runtime_error("the canary password leaked from " + argv_[0] + " (SPEC §6):" + found + "\n" +
+                           describe());
 }
 
 template <typename Done>
@@ -300,6 +333,8 @@ Child spawn(const std::vector<std::string>& argv, const RunOptions& options) {
   Child child;
   child.argv_ = argv;
   child.timeout_ = options.timeout;
+  child.may_print_canary_ = options.may_print_canary;
+  child.status_files_ = status_files(argv, options);
   child.started_ = Clock::now();
   pid_t pid = fork();
   if (pid < 0) throw_errno("fork");

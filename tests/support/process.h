@@ -30,6 +30,10 @@ struct RunOptions {
   // From start to exit. When exceeded the process group is killed with SIGKILL and
   // finish()/run() throw, so a hang fails the test instead of stalling CI.
   std::chrono::seconds timeout{60};
+  // finish()/run() throw when any spelling of the canary password (support/canary.h) shows in
+  // stdout, stderr or schemagate's status file (--status-file, SCHEMAGATE_STATUS_FILE). Only for
+  // a run that prints a password on purpose, as a test that the check itself finds it does.
+  bool may_print_canary = false;
 };
 
 // Owns a started process: its own session (setsid, so no terminal to prompt on and one group to
@@ -59,7 +63,8 @@ class Child {
   void signal(int sig);
 
   // Reads the rest of the output and reaps the process. Output written by descendants after the
-  // process itself exits is not waited for. Throws std::runtime_error past RunOptions::timeout.
+  // process itself exits is not waited for. Throws std::runtime_error past RunOptions::timeout,
+  // and when the canary password was printed (RunOptions::may_print_canary).
   RunResult finish();
 
  private:
@@ -96,6 +101,9 @@ class Child {
   void reap();
   void kill_group() noexcept;
   std::string describe() const;
+  // Throws std::runtime_error naming each spelling of the canary found in the output or a status
+  // file.
+  void check_for_canary() const;
 
   std::vector<std::string> argv_;
   pid_t pid_ = -1;
@@ -109,6 +117,8 @@ class Child {
   std::size_t out_cursor_ = 0;
   std::size_t err_cursor_ = 0;
   std::chrono::seconds timeout_{60};
+  bool may_print_canary_ = false;
+  std::vector<std::string> status_files_;  // schemagate's, searched for the canary too
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point ended_;
 };
