@@ -71,7 +71,8 @@ inline void require_one_line_error(const Error& error, std::initializer_list<Err
   for (ErrorKind k : kinds) kind_ok = kind_ok || error.kind == k;
   require(kind_ok, "error of an unexpected kind", error.message);
   require(!error.message.empty(), "error without a message");
-  require(error.message.find('\n') == std::string::npos, "error message spans several lines", error.message);
+  require(error.message.find_first_of("\r\n") == std::string::npos, "error message spans several lines",
+          error.message);
 }
 
 }  // namespace schemagate::fuzz

@@ -259,6 +259,27 @@ std::string label(const Def& def, const Raw& raw) {
   return std::string(def.key) + (value.empty() ? "" : "=" + in_quotes(value)) + " (default)";
 }
 
+// Control characters (below 0x20, and DEL) a setting's value may hold: only the blanks its own
+// parser splits on. Anywhere else one is a mistake to stop at, not to hand to libpq, a path or an
+// argv: the \r of an env file saved with CRLF, a newline left by templating.
+std::string_view allowed_controls(const Def& def) {
+  if (def.key == "migrations.command") return "\t\n";  // blanks between words (parse_command_line)
+  if (def.key == "verify.tables") return "\t";         // blanks around a name, as spaces are
+  return "";
+}
+
+// Fails naming the first control character in the value (each item of a list) that `def` refuses.
+Status refuse_controls(const Def& def, const Raw& raw) {
+  for (const std::string& text : raw.is_list ? raw.list : std::vector<std::string>{raw.text}) {
+    for (char c : text) {
+      auto byte = static_cast<unsigned char>(c);
+      if ((byte < 0x20 || byte == 0x7F) && allowed_controls(def).find(c) == std::string_view::npos)
+        return config_error("contains the control character " + escape_controls(std::string(1, c)));
+    }
+  }
+  return {};
+}
+
 // Reads DATABASE_URL_FILE: Docker and Kubernetes secrets end the file with a newline.
 Result<std::string> read_secret_file(const std::string& path) {
   auto content = read_file(path);
@@ -482,6 +503,8 @@ Result<Settings> load(std::span<const FlagValue> flags, const Env& env, const st
   if (*file) {
     const Raw& f = **file;
     chosen["config"] = f;
+    if (Status ok = refuse_controls(kDefs.back(), f); !ok)
+      return config_error(label(kDefs.back(), f) + ": " + ok.error().message);
     auto text = read_file(f.text);
     if (!text) return config_error(label(kDefs.back(), f) + ": cannot read: " + text.error().message);
     auto entries = parse_toml(*text, f.text);
@@ -528,8 +551,9 @@ Result<Settings> load(std::span<const FlagValue> flags, const Env& env, const st
     auto it = chosen.find(def.key);
     Source source;
     if (it != chosen.end()) {
-      if (Status ok = def.apply(settings, it->second); !ok)
-        return config_error(label(def, it->second) + ": " + ok.error().message);
+      Status ok = refuse_controls(def, it->second);
+      if (ok) ok = def.apply(settings, it->second);
+      if (!ok) return config_error(label(def, it->second) + ": " + ok.error().message);
       source = it->second.source;
     }
     settings.shown.push_back({std::string(def.key), def.show(settings), source});

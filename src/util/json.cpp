@@ -12,7 +12,7 @@ std::string json_string(std::string_view text) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7f) {  // DEL too: invisible in a message
           static const char* hex = "0123456789abcdef";
           out += "\\u00";
           out += hex[c >> 4];

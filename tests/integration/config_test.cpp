@@ -292,6 +292,13 @@ TEST_CASE("an invalid environment value exits 78 with one line naming the variab
                    "AUTO_MIGRATE_ON_STARTUP and DISABLE_AUTO_MIGRATIONS disagree (environment): "
                    "AUTO_MIGRATE_ON_STARTUP=\"true\", DISABLE_AUTO_MIGRATIONS=\"true\""},
            BadCase{{"config"},
+                   {{"CRITICAL_TABLES", "users\norders"}},
+                   "CRITICAL_TABLES=\"users\\norders\" (environment): contains the control character \\n"},
+           BadCase{
+               {"config"},
+               {{"DATABASE_URL", kUrl + "\r"}},
+               "DATABASE_URL=\"" + kMaskedUrl + "\\r\" (environment): contains the control character \\r"},
+           BadCase{{"config"},
                    {{"SCHEMAGATE_CONFIG", "/nonexistent/gate.toml"}},
                    "SCHEMAGATE_CONFIG=\"/nonexistent/gate.toml\" (environment): cannot read: No such file or "
                    "directory"},
@@ -358,6 +365,16 @@ TEST_CASE("a TOML syntax error exits 78 with one line naming file:line:col") {
   check_config_error(dir, {{"config", "--config", toml},
                            {},
                            toml + ":3:7: Error while parsing key-value pair: expected value, saw '\\n'"});
+}
+
+TEST_CASE("a non-ASCII character outside a TOML string exits 78 with one line naming file:line:col") {
+  TempDir dir;
+  std::string toml = dir.write("gate.toml", "# Réglages\n[log]\nformat = \"json\" ½\n");
+  check_config_error(dir,
+                     {{"config", "--config", toml},
+                      {},
+                      toml + ":3:17: U+00BD outside a string or comment: TOML allows non-ASCII characters "
+                             "only in strings and comments"});
 }
 
 TEST_CASE("DATABASE_URL with DATABASE_URL_FILE exits 78 without showing either password") {

@@ -4,17 +4,23 @@
 // Header-only and includes nothing from the project, so unit tests can use it too.
 #pragma once
 
-#include <sstream>
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace schemagate::testing {
 
+// A '\r' ends a line as '\n' does (so "a\r\n" is "a" and ""): a terminal shows a carriage return in
+// a message as a broken line, and a check that a message is one line must see it.
 inline std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = std::min(text.find_first_of("\r\n", begin), text.size());
+    lines.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
   return lines;
 }
 

@@ -1194,4 +1194,70 @@ TEST_CASE("SCHEMAGATE_STATUS_FILE and --status-file set the status file, the fla
   CHECK(source(*loaded, "status_file") == "flag --status-file");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Control characters
+
+TEST_CASE("a control character in a value is an error naming the variable and the character") {
+  CHECK(error_of(load_env({{"CRITICAL_TABLES", "users\norders"}})) ==
+        "CRITICAL_TABLES=\"users\\norders\" (environment): contains the control character \\n");
+  CHECK(error_of(load_env({{"DB_MAX_RETRIES", "5\r"}})) ==
+        "DB_MAX_RETRIES=\"5\\r\" (environment): contains the control character \\r");
+  CHECK(error_of(load_env({{"MIGRATIONS_TABLE", "versions\x7f"}})) ==
+        "MIGRATIONS_TABLE=\"versions\\u007f\" (environment): contains the control character \\u007f");
+  CHECK(
+      error_of(load_env({{"SCHEMAGATE_STATUS_FILE", "/run/\x01status"}})) ==
+      "SCHEMAGATE_STATUS_FILE=\"/run/\\u0001status\" (environment): contains the control character \\u0001");
+}
+
+TEST_CASE("a tab is refused where no parser reads it as a blank") {
+  for (std::string var : {"DATABASE_URL", "MIGRATIONS_DIR", "MIGRATIONS_TABLE", "SCHEMAGATE_STATUS_FILE",
+                          "LOG_LEVEL", "MIGRATIONS_AWAIT"}) {
+    CAPTURE(var);
+    CHECK(error_of(load_env({{var, "a\tb"}})) ==
+          var + "=\"a\\tb\" (environment): contains the control character \\t");
+  }
+}
+
+TEST_CASE("a control character in the database URL is refused with the password still masked") {
+  CHECK(
+      error_of(load_env({{"DATABASE_URL", "postgresql://app:hunter2@db/shop\n"}})) ==
+      "DATABASE_URL=\"postgresql://app:****@db/shop\\n\" (environment): contains the control character \\n");
+  TempDir dir;
+  std::string path = dir.write("db_url", "postgresql://app:hunter2@db/shop\r\npostgresql://other\n");
+  CHECK(error_of(load_env({{"DATABASE_URL_FILE", path}})) ==
+        "DATABASE_URL_FILE=\"postgresql://app:****@db/shop\\r\\npostgresql://other\" (environment): contains "
+        "the control character \\r");
+}
+
+TEST_CASE("a control character in a flag or a TOML value names the flag or file:line:col") {
+  CHECK(error_of(load_with({{"--dir", "db/\nmigrations"}})) ==
+        "--dir=\"db/\\nmigrations\" (flag): contains the control character \\n");
+  CHECK(error_of(load_with({{"--require-table", "users"}, {"--require-table", "orders\r"}})) ==
+        "--require-table=\"users,orders\\r\" (flag): contains the control character \\r");
+  CHECK(error_of(load_with({{"--config", "gate\n.toml"}})) ==
+        "--config=\"gate\\n.toml\" (flag): contains the control character \\n");
+
+  TempDir dir;
+  std::string path = dir.write("s.toml", "[migrations]\ndir = \"db\\u0000x\"\n");
+  CHECK(error_of(load_with({{"--config", path}})) ==
+        path + ":2:1: migrations.dir = \"db\\u0000x\": contains the control character \\u0000");
+  std::string tables = dir.write("t.toml", "[verify]\ntables = [\"users\", \"a\\nb\"]\n");
+  CHECK(error_of(load_with({{"--config", tables}})) ==
+        tables + ":2:1: verify.tables = \"users,a\\nb\": contains the control character \\n");
+}
+
+TEST_CASE("MIGRATE_COMMAND may hold tabs and newlines between words, but no other control character") {
+  auto loaded = load_env({{"MIGRATE_COMMAND", "alembic\tupgrade\nhead\n"}});
+  REQUIRE(loaded);
+  CHECK(loaded->migrate_command == std::vector<std::string>{"alembic", "upgrade", "head"});
+  CHECK(error_of(load_env({{"MIGRATE_COMMAND", "alembic upgrade head\r\n"}})) ==
+        "MIGRATE_COMMAND=\"alembic upgrade head\\r\\n\" (environment): contains the control character \\r");
+}
+
+TEST_CASE("CRITICAL_TABLES may hold tabs around names, as it may spaces") {
+  auto loaded = load_env({{"CRITICAL_TABLES", "users,\torders\t"}});
+  REQUIRE(loaded);
+  CHECK(written(loaded->critical_tables) == std::vector<std::string>{"users", "orders"});
+}
+
 }  // namespace schemagate::config
