@@ -19,6 +19,10 @@ using namespace std::chrono_literals;
 
 // Enough to send a thousand ordinary migrations at once without building an unbounded string.
 constexpr size_t kBatchBytes = 16 << 20;
+// A migration larger than this (a data load, a pg_dump --inserts) is sent as it is, between the
+// statements that open and close its transaction, rather than copied into a batch: libpq already
+// holds a copy of it while it is sent, and a container's memory limit counts every copy.
+constexpr size_t kSentApartBytes = 4 << 20;
 
 bool is_retryable(const Error& e) {
   return e.sqlstate == "55P03" || e.sqlstate == "40P01" || e.sqlstate == "40001";
@@ -64,6 +68,10 @@ struct Batch {
   std::vector<Piece> pieces;
   bool own_transaction = false;  // one migration that brings its own BEGIN/COMMIT
   bool incomplete = false;       // one migration that ends inside a quote or comment
+  // One large migration: `text` opens the transaction, the migration's SQL follows as it is, and
+  // `closing` records it and commits; three round trips, one transaction.
+  bool sent_apart = false;
+  std::string closing;
 };
 
 // One migration's SQL as written, then the change to its tracking row, inside the batch's
@@ -252,7 +260,7 @@ class Applier {
       if (!s.transactional) break;
       // Alone: a file with its own BEGIN/COMMIT, and one that ends inside a quote or comment
       // (it would swallow what follows it; alone, it fails with the server's own message).
-      bool alone = s.own_transaction || !is_complete(s.sql);
+      bool alone = s.own_transaction || !is_complete(s.sql) || s.sql.size() > kSentApartBytes;
       if (count > 0 && (alone || bytes + s.sql.size() > kBatchBytes)) break;
       ++count;
       bytes += s.sql.size();
@@ -264,6 +272,14 @@ class Applier {
       // Its BEGIN may set an isolation level, which must come before any query in the
       // transaction: the prelude goes on its own.
       append(batch, section(*pending[0]), *pending[0], tracking(*pending[0]), "");
+      return batch;
+    }
+    if (count == 1 && !batch.incomplete && section(*pending[0]).sql.size() > kSentApartBytes &&
+        is_complete(section(*pending[0]).sql)) {
+      batch.sent_apart = true;
+      batch.text = "begin;\n" + prelude_;
+      batch.pieces.push_back({pending[0], 0});  // the server's positions count from its SQL
+      batch.closing = "reset role;\n" + tracking(*pending[0]) + ";\ncommit;\n";
       return batch;
     }
     size_t total = 0;
@@ -286,6 +302,16 @@ class Applier {
       if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
     blockers_.forget();
     auto ran = conn_.exec(batch.text, stop_, options_.deadline, on_rows);
+    // What the server's error position counts in.
+    const std::string* sent = &batch.text;
+    if (ran && batch.sent_apart) {
+      sent = &section(*batch.pieces.front().migration).sql;
+      ran = conn_.exec(*sent, stop_, options_.deadline, on_rows);
+      if (ran) {
+        sent = &batch.closing;
+        ran = conn_.exec(batch.closing, stop_, options_.deadline, on_rows);
+      }
+    }
     if (ran && batch.incomplete) {
       // The server found it complete after all; it ran without its tracking row: undo it.
       (void)conn_.exec("rollback", Interrupt{});
@@ -326,8 +352,8 @@ class Applier {
       return unlocated(std::move(e), section(failed));
     }
     e.message = "migration " + label(failed) + " failed" + rolled_back + ": " + e.message;
-    if (e.position > 0) {
-      size_t at = byte_offset_of(batch.text, e.position);
+    if (e.position > 0 && (!batch.sent_apart || sent == &section(failed).sql)) {
+      size_t at = byte_offset_of(*sent, e.position);
       for (auto it = batch.pieces.rbegin(); it != batch.pieces.rend(); ++it) {
         const Section& s = section(*it->migration);
         if (at >= it->sql_begin && at < it->sql_begin + s.sql.size()) {

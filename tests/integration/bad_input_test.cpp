@@ -748,17 +748,48 @@ TEST_CASE("a 50 MB migration applies, and schemagate's peak memory stays within 
   MESSAGE("50 MB migration: " << megabytes << " MB file, " << rows << " rows; peak RSS " << rss_mb << " MB ("
                               << rss_mb / megabytes << "x the file); wall " << wall << " (" << result.seconds
                               << " s)");
-  // Each copy of the SQL costs its size again: the file as read, the batch sent, and libpq's output
-  // buffer (the next power of two) come to about 3.5x; more than four means one copy too many.
-  // Peak RSS is about 4.2x the file (212 MB for 50 MB): the migration as read, the batch sent
-  // (one copy, reserved up front), and libpq's output buffer, which holds the whole query while it
-  // is written. Reported, not asserted: the bound is a target, not yet met.
+  // Peak RSS is about 3.2x the file (162 MB for 50 MB): the migration as parsed, and libpq's
+  // output buffer, which holds the whole query while it is written and grows by doubling (the old
+  // and new buffer live together for a moment). A migration this large is never copied into a
+  // batch (it travels apart); a fourth copy would take it past 4x. Reported, not asserted: memory
+  // is a target for the benchmarks, not a test's verdict.
   WARN(rss_mb < 4 * megabytes);
 
   // A second run reads and checksums the file again, and applies nothing.
   RunResult again = p.run({});
   CHECK_MESSAGE(again.exit_code == 0, tail(again.err));
   CHECK(contains(again.err, "database is up to date"));
+}
+
+// Over 4 MiB a migration travels on its own, between the statements that open and close its
+// transaction: its errors must still point at the file's line and column, and leave no trace.
+TEST_CASE("a migration over 4 MiB that fails names file:line:col and leaves nothing behind") {
+  Project p;
+  p.write("1_small.sql", migration("create table small (x int);"));
+  std::string sql = "create table big (id int primary key, payload text not null);\n";
+  int line = 3;  // the marker is line 1, create table line 2
+  for (int row = 0; sql.size() < (5u << 20); ++row, ++line)
+    sql += "insert into big values (" + std::to_string(row) + ", '" + std::string(200, 'x') + "');\n";
+  struct Case {
+    std::string tail, where;
+  };
+  // A syntax error comes with the server's position; a division by zero without one.
+  for (const Case& c : {Case{"selec 1;\n", ":" + std::to_string(line) + ":1: "},
+                        Case{"select 1 / 0;\n", ":" + std::to_string(line) + ":1: "}}) {
+    INFO(c.tail);
+    p.write("2_big.sql", migration(sql + c.tail));
+    RunResult result = p.run({"up"});
+    CHECK(result.exit_code == 1);
+    CHECK(contains(error_line(result), p.file("2_big.sql") + c.where + "migration 2 big failed"));
+    CHECK(p.versions() == "1");
+    CHECK(p.exists("small"));
+    CHECK_FALSE(p.exists("big"));
+  }
+  p.write("2_big.sql", migration(sql));
+  RunResult result = p.run({"up"});
+  CHECK(result.exit_code == 0);
+  CHECK(p.versions() == "1,2");
+  CHECK(p.psql("select count(*) from big") == std::to_string(line - 3));
 }
 
 TEST_SUITE_END();
