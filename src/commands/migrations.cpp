@@ -10,6 +10,7 @@
 #include "migrate/apply.h"
 #include "migrate/lock.h"
 #include "migrate/plan.h"
+#include "wait/wait.h"
 
 namespace schemagate::commands {
 namespace {
@@ -357,15 +358,19 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
     if (int sig = stop.sleep_until(Deadline::after(s.retry_delay).earlier(deadline))) return interrupted(sig);
     if (deadline.expired())
       return Error{ErrorKind::Timeout, "out of time (migrations.timeout) before reconnecting", 0, {}};
-    auto fresh = db::Connection::open(conn.target(), Deadline::after(std::chrono::seconds(10)).earlier(deadline), stop);
+    // One attempt of step 3, readiness included: after a failover the address may lead to a
+    // standby for a while. A rejected password is not tried again.
+    wait::Policy once{.attempts = 1, .interval = {}, .attempt_timeout = std::chrono::seconds(10)};
+    if (!deadline.is_never())
+      once.attempt_timeout = std::min(once.attempt_timeout, std::chrono::milliseconds(deadline.poll_timeout_ms()));
+    auto fresh = wait::until_ready(conn.target(), once, stop);
     if (!fresh) {
       done = fresh.error();
-      // An attempt that got no answer in its own 10 s is one more lost attempt, not the end.
-      if (done.error().kind == ErrorKind::Timeout && !deadline.expired()) done = Error{ErrorKind::Unreachable, done.error().message, 0, {}};
+      const Error& e = done.error();
+      if (e.kind != ErrorKind::Unreachable || e.sqlstate == "28P01" || e.sqlstate == "28000") return done;
       continue;
     }
     conn = std::move(*fresh);
-    log::info("reconnected to " + conn.describe());
     done = apply_locked(ctx, conn, *m, to, deadline, start, true);
   }
   return done;

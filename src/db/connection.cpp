@@ -90,7 +90,8 @@ int Rows::column(std::string_view name) const {
 
 void Connection::Finish::operator()(pg_conn* c) const noexcept { PQfinish(c); }
 
-Result<Connection> Connection::open(const Target& target, Deadline deadline, const Interrupt& stop) {
+Result<Connection> Connection::open(const Target& target, Deadline deadline, const Interrupt& stop,
+                                    const char* application_name) {
   std::vector<const char*> keys, values;
   if (!target.conninfo.empty()) {
     keys.push_back("dbname");  // expanded: a URL or conninfo string goes in the dbname slot
@@ -98,7 +99,7 @@ Result<Connection> Connection::open(const Target& target, Deadline deadline, con
   }
   // After the string, so it wins over an application_name the string may carry (SPEC §1 step 4).
   keys.push_back("application_name");
-  values.push_back("schemagate");
+  values.push_back(application_name);
   keys.push_back(nullptr);
   values.push_back(nullptr);
 
@@ -210,6 +211,8 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
       next_look = Deadline::after(watch_every_);
       continue;
     }
+    // Out of time: one last look at what the statement waits for, while it still waits.
+    if (ready == Ready::deadline && !stopping && look_) look_();
     if (stopping) {
       // The server did not answer the cancel in time: drop the session rather than hang.
       close();
@@ -221,7 +224,7 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
                       ? interrupted(stop.signal())
                       : Error{ErrorKind::Timeout, "statement cancelled: out of time", 0, {}};
     // PQcancel connects and waits for the server's answer with no time limit: on a thread of its
-    // own it cannot hold up this loop, which gives up on the session 2 s from now either way.
+    // own it cannot hold up this loop, which gives up on the session cancel_wait_ from now either way.
     if (PGcancel* cancel = PQgetCancel(c)) {
       std::thread([cancel] {
         char ignored[256];
@@ -229,7 +232,7 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
         PQfreeCancel(cancel);
       }).detach();
     }
-    drain_by = Deadline::after(std::chrono::seconds(2));
+    drain_by = Deadline::after(cancel_wait_);
   }
   if (first_error) return *first_error;
   return last;
@@ -248,6 +251,10 @@ void Connection::watch(std::chrono::milliseconds every, std::function<void()> lo
 }
 
 int Connection::backend_pid() const { return conn_ ? PQbackendPID(conn_.get()) : 0; }
+
+bool Connection::in_transaction() const {
+  return conn_ && PQtransactionStatus(conn_.get()) != PQTRANS_IDLE;
+}
 
 int Connection::server_version_number() const { return conn_ ? PQserverVersion(conn_.get()) : 0; }
 

@@ -42,8 +42,10 @@ class Rows {
 // Every message is scrubbed of the target's secrets.
 class Connection {
  public:
-  // application_name is always "schemagate" so other sessions can tell who holds a lock.
-  static Result<Connection> open(const Target& target, Deadline deadline, const Interrupt& stop);
+  // application_name is "schemagate" so other sessions can tell who holds a lock; a helper
+  // session names itself differently.
+  static Result<Connection> open(const Target& target, Deadline deadline, const Interrupt& stop,
+                                 const char* application_name = "schemagate");
 
   // Called with the rows of every statement that returns some, as each arrives.
   using OnRows = std::function<void(const Rows&)>;
@@ -66,6 +68,11 @@ class Connection {
   std::string describe() const;
   const Target& target() const { return target_; }
   int backend_pid() const;  // the server process serving this session, or 0
+  // Inside a transaction block (open or failed), as the server last said.
+  bool in_transaction() const;
+  // How long a cancelled statement may take to end before the session is dropped (2 s); zero
+  // drops it at once, for a session whose answer nobody needs.
+  void set_cancel_wait(std::chrono::milliseconds wait) { cancel_wait_ = wait; }
   // "15.18"
   std::string server_version() const;
   int server_version_number() const;  // 150018
@@ -82,6 +89,7 @@ class Connection {
   Target target_;
   std::chrono::milliseconds watch_every_{0};
   std::function<void()> look_;
+  std::chrono::milliseconds cancel_wait_{2000};
 };
 
 }  // namespace schemagate::db

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <optional>
 #include <random>
 #include <string>
@@ -29,6 +30,20 @@ bool is_retryable(const Error& e) {
 }
 
 bool is_utf8_lead(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+
+// BEGIN, COMMIT and their kind, DO and CALL: statements whose failure may leave work done or
+// undone beyond themselves.
+bool controls_transactions(std::string_view statement) {
+  std::string_view text = without_leading_comments(statement);
+  size_t n = 0;
+  while (n < text.size() && std::isalpha(static_cast<unsigned char>(text[n]))) ++n;
+  std::string word(text.substr(0, n));
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view w : {"begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release",
+                             "prepare", "do", "call"})
+    if (word == w) return true;
+  return false;
+}
 
 std::string label(const Migration& m) { return m.version_text + (m.name.empty() ? "" : " " + m.name); }
 
@@ -137,11 +152,17 @@ class Blockers {
 
  private:
   void look() {
+    // Every wait here holds up the main session's loop (and its answer to a signal), so each is
+    // short, and a side session that does not answer at once is dropped for good.
     if (!side_ && !opened_once_) {
       opened_once_ = true;
-      auto opened = db::Connection::open(conn_.target(), Deadline::after(2s), stop_);
-      if (opened) side_.emplace(std::move(*opened));
-      else log::debug("no second session to see what the migration waits for: " + opened.error().message);
+      auto opened = db::Connection::open(conn_.target(), Deadline::after(500ms), stop_, "schemagate-watch");
+      if (opened) {
+        side_.emplace(std::move(*opened));
+        side_->set_cancel_wait(0ms);
+      } else {
+        log::debug("no second session to see what the migration waits for: " + opened.error().message);
+      }
     }
     if (!side_) return;
     // No query text: another session's statement may hold a secret.
@@ -152,7 +173,8 @@ class Blockers {
         " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?')"
         " from pg_catalog.pg_stat_activity a where a.pid = any(pg_catalog.pg_blocking_pids($1::int)) order by 1";
     std::array<std::string, 1> pid{std::to_string(conn_.backend_pid())};
-    auto rows = side_->query(kSql, pid, stop_, Deadline::after(1s));
+    auto rows = side_->query(kSql, pid, stop_, Deadline::after(500ms));
+    if (!rows) side_.reset();
     std::string now;
     for (int r = 0; rows && r < rows->size(); ++r)
       now += std::string(r ? ", " : "") + "pid " + std::string(rows->at(r, 0)) + " (" + std::string(rows->at(r, 1)) +
@@ -417,6 +439,12 @@ class Applier {
       // would fail them. Their own locks block nobody, so only the migration deadline bounds them.
       // (Sent on its own: a string of several statements is one implicit transaction.)
       bool waits_for_others = !first_non_transactional(s.text).empty();
+      // Past the first statement, one that failed on a lock or a deadlock changed nothing by
+      // itself and is tried again where it stands; but not one that can fail part-way (a
+      // CONCURRENTLY one leaves an invalid index; DO and CALL may commit inside), one that ends or
+      // opens a transaction (a failed COMMIT has already rolled back), nor one inside a
+      // transaction block of the file's own (the failure aborted the block).
+      const bool may_retry = !first && !waits_for_others && !conn_.in_transaction() && !controls_transactions(s.text);
       Result<db::Rows> ran = Error{};
       for (int attempt = 1;; ++attempt) {
         if (waits_for_others) (void)conn_.exec("set lock_timeout = 0", stop_, options_.deadline);
@@ -425,10 +453,8 @@ class Applier {
         if (waits_for_others)
           (void)conn_.exec("set lock_timeout = " + std::to_string(options_.lock_timeout.count()), stop_,
                            options_.deadline);
-        // Past the first statement, one that failed on a lock or a deadlock changed nothing by
-        // itself and is tried again where it stands. Not a CONCURRENTLY one: failing part-way, it
-        // can leave an invalid index behind.
-        if (ran || first || waits_for_others || !is_retryable(ran.error()) || attempt > options_.retry_attempts)
+        if (ran || !may_retry || conn_.in_transaction() || !is_retryable(ran.error()) ||
+            attempt > options_.retry_attempts)
           break;
         Error e = ran.error();
         if (e.sqlstate == "55P03") e.message += blockers_.named();
@@ -450,13 +476,13 @@ class Applier {
         e.position = 0;
         return located(std::move(e), sec, at);
       }
+      if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
       if (e.kind == ErrorKind::Timeout || options_.deadline.expired())
         return Error{ErrorKind::Timeout, "out of time (migrations.timeout) in " + label(m) +
                                              ", outside a transaction: its statement was cancelled; the statements "
                                              "before it stay done and the migration is marked dirty" +
                                              blockers_.named(),
                      0, {}};
-      if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
       e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
                   ". Check the database; if you finish the migration by hand, `schemagate repair` records it "
                   "as applied; if you undo it, delete its row: delete from " + table_ + version_is;
