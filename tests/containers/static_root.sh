@@ -89,4 +89,5 @@ out=$(in_root DATABASE_URL="$(url wrong.schemagate.test)" DB_MAX_RETRIES=1 -- /s
 echo "$out"
 ((rc == 69)) || fail "a certificate for another host name gave exit $rc, not 69"
 grep -q "does not match host name" <<<"$out" || fail "the refusal does not say why"
+if grep -qF "$password" <<<"$out"; then fail "the password appears in the refusal"; fi
 echo "static_root: ok"
