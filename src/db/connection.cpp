@@ -92,10 +92,46 @@ void Connection::Finish::operator()(pg_conn* c) const noexcept { PQfinish(c); }
 
 Result<Connection> Connection::open(const Target& target, Deadline deadline, const Interrupt& stop,
                                     const char* application_name) {
+  const auto& endpoints = target.endpoints;
+  if (endpoints.size() < 2) return open_at(target, nullptr, deadline, stop, application_name);
+  // Each host in turn, as libpq's blocking connect would: for connect_timeout each, else for an
+  // even share of the time left, so a host that never answers cannot keep the next one untried.
+  std::string why;
+  Error last;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    Deadline mine = deadline;
+    if (target.connect_timeout_s > 0)
+      mine = Deadline::after(std::chrono::seconds(target.connect_timeout_s)).earlier(deadline);
+    else if (!deadline.is_never())
+      mine = Deadline::after(std::chrono::milliseconds(deadline.poll_timeout_ms() /
+                                                       static_cast<int>(endpoints.size() - i)));
+    auto c = open_at(target, &endpoints[i], mine, stop, application_name);
+    if (c || c.error().kind == ErrorKind::Interrupted) return c;
+    last = c.error();
+    const Target::Endpoint& e = endpoints[i];
+    why += (why.empty() ? "" : "; ") + (e.host.empty() ? e.hostaddr : e.host) + ":" +
+           (e.port.empty() ? "5432" : e.port) + ": " + last.message;
+    if (deadline.expired()) break;
+  }
+  last.message = why;
+  return last;
+}
+
+Result<Connection> Connection::open_at(const Target& target, const Target::Endpoint* endpoint, Deadline deadline,
+                                       const Interrupt& stop, const char* application_name) {
   std::vector<const char*> keys, values;
   if (!target.conninfo.empty()) {
     keys.push_back("dbname");  // expanded: a URL or conninfo string goes in the dbname slot
     values.push_back(target.conninfo.c_str());
+  }
+  // After the string, so that one host of its list is tried alone.
+  if (endpoint) {
+    for (auto [key, value] : {std::pair{"host", &endpoint->host}, std::pair{"hostaddr", &endpoint->hostaddr},
+                              std::pair{"port", &endpoint->port}}) {
+      if (value->empty()) continue;
+      keys.push_back(key);
+      values.push_back(value->c_str());
+    }
   }
   // After the string, so it wins over an application_name the string may carry (SPEC §1 step 4).
   keys.push_back("application_name");

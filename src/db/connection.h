@@ -82,6 +82,9 @@ class Connection {
   struct Finish {
     void operator()(pg_conn* c) const noexcept;
   };
+  // One attempt at the target, or at one host of its list.
+  static Result<Connection> open_at(const Target& target, const Target::Endpoint* endpoint, Deadline deadline,
+                                    const Interrupt& stop, const char* application_name);
   Result<Rows> collect(const Interrupt& stop, Deadline deadline, const OnRows& on_rows = nullptr);
   Error failure(std::string_view what) const;
 

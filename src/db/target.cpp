@@ -64,6 +64,34 @@ std::string invalid_option(const PQconninfoOption* given) {
   return {};
 }
 
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
+    out.push_back(text.substr(start, comma - start));
+  out.push_back(text.substr(start));
+  return out;
+}
+
+// One endpoint per host, as libpq pairs the lists: host and hostaddr name the same hosts, and a
+// single port serves them all. Lists that do not pair are left to libpq to report.
+std::vector<Target::Endpoint> endpoints_of(const std::string& host, const std::string& hostaddr,
+                                           const std::string& port) {
+  auto hosts = comma_list(host), addrs = comma_list(hostaddr), ports = comma_list(port);
+  size_t n = std::max(hosts.size(), addrs.size());
+  if (n < 2 || (!hosts.empty() && hosts.size() != n) || (!addrs.empty() && addrs.size() != n) ||
+      (ports.size() > 1 && ports.size() != n))
+    return {};
+  std::vector<Target::Endpoint> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!hosts.empty()) out[i].host = hosts[i];
+    if (!addrs.empty()) out[i].hostaddr = addrs[i];
+    if (!ports.empty()) out[i].port = ports.size() == 1 ? ports[0] : ports[i];
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Target::display() const {
@@ -118,6 +146,7 @@ Result<Target> Target::parse(std::string_view conninfo) {
   t.host = pick("host");
   if (t.host.empty()) t.host = pick("hostaddr");
   t.port = pick("port");
+  t.endpoints = endpoints_of(pick("host"), pick("hostaddr"), t.port);
   t.dbname = pick("dbname");
   if (t.dbname.empty()) t.dbname = t.user;
   if (std::string pw = value_of(given.get(), "password"); !pw.empty()) t.secrets.push_back(pw);
@@ -125,6 +154,9 @@ Result<Target> Target::parse(std::string_view conninfo) {
   // runs out of attempts: check the common ones here so they fail as configuration errors.
   if (std::string bad = invalid_option(given.get()); !bad.empty())
     return Error{ErrorKind::Config, t.scrub(bad), 0, {}};
+  // libpq takes a timeout below 2 s as 2 s.
+  if (std::string timeout = pick("connect_timeout"); !timeout.empty() && timeout.size() < 6)
+    t.connect_timeout_s = std::stoi(timeout) > 0 ? std::max(2, std::stoi(timeout)) : 0;
   return t;
 }
 

@@ -14,6 +14,13 @@ struct Target {
   std::string user, host, port, dbname;
   // Every password spelling that must never be printed: from the string and from PGPASSWORD.
   std::vector<std::string> secrets;
+  // Set when the string (or PGHOST) lists several hosts: libpq moves on to the next host at
+  // connect_timeout only in its blocking connect, so Connection tries them one at a time.
+  struct Endpoint {
+    std::string host, hostaddr, port;  // each empty when not given
+  };
+  std::vector<Endpoint> endpoints;
+  int connect_timeout_s = 0;  // per host; 0 when not set
 
   // `user@host:port/dbname` (SPEC §6).
   std::string display() const;

@@ -920,6 +920,51 @@ TEST_CASE(
   CHECK(p.versions() == "1,2,3,4");
 }
 
+// The project's DATABASE_URL with the host list `hosts` ("127.0.0.1:1,127.0.0.1:5432") in place
+// of its one host.
+std::string url_with_hosts(const Project& p, const std::string& hosts) {
+  std::string url = p.cluster().url(p.db());
+  size_t at = url.find('@') + 1;
+  size_t end = url.find('/', at);
+  return url.replace(at, end - at, hosts);
+}
+
+TEST_CASE("a host list whose first host accepts but never answers: the next host is reached in time") {
+  Project p;
+  TcpProxy proxy(p.cluster().port());
+  proxy.stall();  // connections are accepted and then hear nothing: a hung server
+  const std::string real = "127.0.0.1:" + std::to_string(p.cluster().port());
+  const std::string url = url_with_hosts(p, "127.0.0.1:" + std::to_string(proxy.port()) + "," + real);
+  {
+    INFO("connect_timeout=2: the first host has two seconds");
+    RunResult result = p.run({"wait"}, {{"DATABASE_URL", url + "?connect_timeout=2"}, {"DB_MAX_RETRIES", "1"}});
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(result.seconds >= 2.0);
+    CHECK(result.seconds < 8.0);
+    CHECK(contains(result.err, "database ready db=postgres@" + real + "/"));
+  }
+  {
+    INFO("no connect_timeout: the hosts share the attempt's ten seconds");
+    RunResult result = p.run({"wait"}, {{"DATABASE_URL", url}, {"DB_MAX_RETRIES", "1"}});
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(result.seconds >= 4.5);
+    CHECK(result.seconds < 10.0);
+    CHECK(contains(result.err, "database ready db=postgres@" + real + "/"));
+  }
+  {
+    INFO("no host answers: exit 69, one line naming each");
+    RunResult result = p.run({"wait"}, {{"DATABASE_URL", url_with_hosts(p, "127.0.0.1:1,127.0.0.1:2")},
+                                        {"DB_MAX_RETRIES", "1"}});
+    CHECK(result.exit_code == 69);
+    std::string error = error_line(result);
+    CHECK(contains(error, "127.0.0.1:1: "));
+    CHECK(contains(error, "; 127.0.0.1:2: "));
+  }
+  CHECK(proxy.accepted() >= 2);
+}
+
 TEST_CASE("a slow connection (every chunk held 20 ms each way) still completes") {
   Project p;
   TcpProxy proxy(p.cluster().port());

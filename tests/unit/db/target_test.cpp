@@ -127,6 +127,37 @@ TEST_CASE("a port list for several hosts is accepted") {
   CHECK(Target::parse("postgresql://app@db:65535/shop"));
 }
 
+// Connection tries the hosts of a list one at a time (libpq's non-blocking connect never moves
+// on from a host that does not answer): each needs its own host, hostaddr and port.
+TEST_CASE("a host list becomes one endpoint per host, paired as libpq pairs them") {
+  PgEnv env;
+  auto endpoints = [](std::string_view conninfo) {
+    std::string out;
+    for (const auto& e : parsed(conninfo).endpoints) out += "[" + e.host + "|" + e.hostaddr + "|" + e.port + "]";
+    return out;
+  };
+  CHECK(endpoints("postgresql://app@a:5433,b:5434/shop") == "[a||5433][b||5434]");
+  CHECK(endpoints("host=a,b port=6000 user=app") == "[a||6000][b||6000]");
+  CHECK(endpoints("host=a,b hostaddr=10.0.0.1,10.0.0.2 port=1,2") == "[a|10.0.0.1|1][b|10.0.0.2|2]");
+  CHECK(endpoints("hostaddr=10.0.0.1,10.0.0.2") == "[|10.0.0.1|5432][|10.0.0.2|5432]");
+  // One host: libpq's own handling, no list.
+  CHECK(endpoints("postgresql://app@db/shop") == "");
+  // Lists that do not pair are libpq's to report.
+  CHECK(endpoints("host=a,b,c port=1,2") == "");
+  PgEnv from_env(Vars{{"PGHOST", "x,y"}, {"PGPORT", "7000"}});
+  CHECK(endpoints("") == "[x||7000][y||7000]");
+}
+
+TEST_CASE("connect_timeout is kept per host, below 2 s taken as 2 s as libpq does") {
+  PgEnv env;
+  CHECK(parsed("postgresql://db/shop?connect_timeout=5").connect_timeout_s == 5);
+  CHECK(parsed("host=db connect_timeout=1").connect_timeout_s == 2);
+  CHECK(parsed("host=db connect_timeout=0").connect_timeout_s == 0);
+  CHECK(parsed("host=db").connect_timeout_s == 0);
+  PgEnv from_env(Vars{{"PGCONNECT_TIMEOUT", "7"}});
+  CHECK(parsed("host=db").connect_timeout_s == 7);
+}
+
 TEST_CASE("an unknown sslmode is a configuration error") {
   PgEnv env;
   CHECK(error_of("postgresql://app@db/shop?sslmode=requried") ==
