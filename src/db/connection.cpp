@@ -111,7 +111,8 @@ Result<Connection> Connection::open(const Target& target, Deadline deadline, con
     const Target::Endpoint& e = endpoints[i];
     why += (why.empty() ? "" : "; ") + (e.host.empty() ? e.hostaddr : e.host) + ":" +
            (e.port.empty() ? "5432" : e.port) + ": " + last.message;
-    if (deadline.expired()) break;
+    // As libpq: a host that answered and refused the credentials ends the list.
+    if (last.sqlstate == "28P01" || last.sqlstate == "28000" || deadline.expired()) break;
   }
   last.message = why;
   return last;

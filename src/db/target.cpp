@@ -30,13 +30,15 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// A port, or one per host; an empty one is the default port, as libpq reads `h1,h2` in a URL.
 bool is_port_list(std::string_view ports) {
   size_t start = 0;
   for (;;) {
     size_t comma = ports.find(',', start);
     std::string_view one = ports.substr(start, comma == std::string_view::npos ? comma : comma - start);
-    if (one.empty() || one.size() > 5 || one.find_first_not_of("0123456789") != std::string_view::npos ||
-        std::stoi(std::string(one)) > 65535 || std::stoi(std::string(one)) == 0)
+    bool is_default = one.empty() && ports.find(',') != std::string_view::npos;
+    if (!is_default && (one.empty() || one.size() > 5 || one.find_first_not_of("0123456789") != std::string_view::npos ||
+                        std::stoi(std::string(one)) > 65535 || std::stoi(std::string(one)) == 0))
       return false;
     if (comma == std::string_view::npos) return true;
     start = comma + 1;
@@ -51,8 +53,16 @@ std::string invalid_option(const PQconninfoOption* given) {
     if (e && *e) return {e, std::string(key) + " (from " + std::string(env) + ")"};
     return {};
   };
-  if (auto [port, name] = value("port", "PGPORT"); !port.empty() && !is_port_list(port))
-    return name + " \"" + port + "\" is not a port number";
+  if (auto [port, name] = value("port", "PGPORT"); !port.empty()) {
+    if (!is_port_list(port)) return name + " \"" + port + "\" is not a port number";
+    // libpq pairs them only when there is one port, or one per host.
+    size_t ports = std::count(port.begin(), port.end(), ',') + 1;
+    auto count = [](const std::string& list) { return list.empty() ? 1 : std::count(list.begin(), list.end(), ',') + 1; };
+    size_t hosts = std::max(count(value("host", "PGHOST").first), count(value("hostaddr", "PGHOSTADDR").first));
+    if (ports > 1 && ports != hosts)
+      return name + " \"" + port + "\" lists " + std::to_string(ports) + " ports for " + std::to_string(hosts) +
+             (hosts == 1 ? " host" : " hosts");
+  }
   static const std::vector<std::string> sslmodes = {"disable", "allow", "prefer",
                                                     "require", "verify-ca", "verify-full"};
   if (auto [mode, name] = value("sslmode", "PGSSLMODE");
@@ -75,19 +85,26 @@ std::vector<std::string> comma_list(const std::string& text) {
 }
 
 // One endpoint per host, as libpq pairs the lists: host and hostaddr name the same hosts, and a
-// single port serves them all. Lists that do not pair are left to libpq to report.
+// single port serves them all; an empty port is the default one. Left to libpq's own handling:
+// lists that do not pair (it reports them), an empty host or hostaddr (one host cannot be told
+// "none"), and prefer-standby, which looks at every host before it settles for a primary.
 std::vector<Target::Endpoint> endpoints_of(const std::string& host, const std::string& hostaddr,
-                                           const std::string& port) {
+                                           const std::string& port, const std::string& session_attrs) {
   auto hosts = comma_list(host), addrs = comma_list(hostaddr), ports = comma_list(port);
   size_t n = std::max(hosts.size(), addrs.size());
+  auto has_empty = [](const std::vector<std::string>& list) {
+    return std::any_of(list.begin(), list.end(), [](const std::string& v) { return v.empty(); });
+  };
   if (n < 2 || (!hosts.empty() && hosts.size() != n) || (!addrs.empty() && addrs.size() != n) ||
-      (ports.size() > 1 && ports.size() != n))
+      (ports.size() > 1 && ports.size() != n) || has_empty(hosts) || has_empty(addrs) ||
+      session_attrs == "prefer-standby")
     return {};
   std::vector<Target::Endpoint> out(n);
   for (size_t i = 0; i < n; ++i) {
     if (!hosts.empty()) out[i].host = hosts[i];
     if (!addrs.empty()) out[i].hostaddr = addrs[i];
     if (!ports.empty()) out[i].port = ports.size() == 1 ? ports[0] : ports[i];
+    if (!ports.empty() && out[i].port.empty()) out[i].port = "5432";  // libpq's DEF_PGPORT
   }
   return out;
 }
@@ -146,7 +163,7 @@ Result<Target> Target::parse(std::string_view conninfo) {
   t.host = pick("host");
   if (t.host.empty()) t.host = pick("hostaddr");
   t.port = pick("port");
-  t.endpoints = endpoints_of(pick("host"), pick("hostaddr"), t.port);
+  t.endpoints = endpoints_of(pick("host"), pick("hostaddr"), t.port, pick("target_session_attrs"));
   t.dbname = pick("dbname");
   if (t.dbname.empty()) t.dbname = t.user;
   if (std::string pw = value_of(given.get(), "password"); !pw.empty()) t.secrets.push_back(pw);
@@ -155,8 +172,10 @@ Result<Target> Target::parse(std::string_view conninfo) {
   if (std::string bad = invalid_option(given.get()); !bad.empty())
     return Error{ErrorKind::Config, t.scrub(bad), 0, {}};
   // libpq takes a timeout below 2 s as 2 s.
-  if (std::string timeout = pick("connect_timeout"); !timeout.empty() && timeout.size() < 6)
-    t.connect_timeout_s = std::stoi(timeout) > 0 ? std::max(2, std::stoi(timeout)) : 0;
+  if (std::string timeout = pick("connect_timeout"); !timeout.empty()) {
+    long long seconds = timeout.size() > 9 ? 999999999 : std::stoll(timeout);
+    t.connect_timeout_s = seconds > 0 ? static_cast<int>(std::max(2LL, seconds)) : 0;
+  }
   return t;
 }
 

@@ -153,9 +153,10 @@ class Blockers {
  private:
   void look() {
     // Every wait here holds up the main session's loop (and its answer to a signal), so each is
-    // short, and a side session that does not answer at once is dropped for good.
-    if (!side_ && !opened_once_) {
-      opened_once_ = true;
+    // short; a side session that does not answer at once is dropped, and another tried a second
+    // later.
+    if (!side_ && next_open_.expired()) {
+      next_open_ = Deadline::after(1s);
       auto opened = db::Connection::open(conn_.target(), Deadline::after(500ms), stop_, "schemagate-watch");
       if (opened) {
         side_.emplace(std::move(*opened));
@@ -189,7 +190,7 @@ class Blockers {
   db::Connection& conn_;
   const Interrupt& stop_;
   std::optional<db::Connection> side_;
-  bool opened_once_ = false;
+  Deadline next_open_ = Deadline::after(std::chrono::milliseconds(0));
   std::string seen_, reported_;
 };
 
@@ -385,7 +386,11 @@ class Applier {
       }
     }
     size_t failed_index = std::min(durations.size(), batch.pieces.size() - 1);
-    if (auto at = replay_to_locate(batch, failed_index)) return located(std::move(e), section(failed), *at);
+    // A large migration that failed after its SQL ran (at its COMMIT) has nothing to locate.
+    if (batch.sent_apart && sent != &section(failed).sql) return unlocated(std::move(e), section(failed));
+    auto at = replay_to_locate(batch, failed_index);
+    if (int sig = stop_.signal()) return interrupted(sig);
+    if (at) return located(std::move(e), section(failed), *at);
     return unlocated(std::move(e), section(failed));
   }
 
@@ -403,11 +408,17 @@ class Applier {
     }
     before += prelude_;
     std::optional<size_t> found;
-    if (conn_.exec(before, stop_, options_.deadline)) {
+    // A large migration replays statement by statement: bounded, so that locating an error cannot
+    // eat the migration timeout.
+    Deadline replay_by = Deadline::after(10s).earlier(options_.deadline);
+    if (conn_.exec(before, stop_, replay_by)) {
       const Section& s = section(*batch.pieces[failed_index].migration);
       for (const Statement& st : split(s.sql)) {
-        if (conn_.exec(std::string(st.text), stop_, options_.deadline)) continue;
-        found = st.offset + (st.text.size() - without_leading_comments(st.text).size());
+        auto ran = conn_.exec(std::string(st.text), stop_, replay_by);
+        if (ran) continue;
+        // Only the server's refusal points at the statement; a signal or running out of time does not.
+        if (ran.error().kind == ErrorKind::MigrationFailed)
+          found = st.offset + (st.text.size() - without_leading_comments(st.text).size());
         break;
       }
     }

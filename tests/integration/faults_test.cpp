@@ -690,7 +690,7 @@ TEST_CASE("a server that comes up 5 seconds after schemagate starts: the run wai
 // Stops the server (immediate) once a schemagate statement sleeps and starts it again once the
 // run has noticed; the run, with retries to spare, reconnects. Its result.
 RunResult restart_server_mid_statement(PgCluster& cluster, const PrivateProject& p) {
-  Child run = p.spawn({"up"}, {{"MIGRATION_RETRY_ATTEMPTS", "100"}, {"MIGRATION_RETRY_DELAY_SECONDS", "0.1"}});
+  Child run = p.spawn({"up"}, {{"MIGRATION_RETRY_ATTEMPTS", "300"}, {"MIGRATION_RETRY_DELAY_SECONDS", "0.1"}});
   REQUIRE(wait_until([&] { return p.sleeping(); }, 20s));
   cluster.stop();
   REQUIRE(run.wait_for_stderr("reconnecting in", 10s));
@@ -952,6 +952,20 @@ TEST_CASE("a host list whose first host accepts but never answers: the next host
     CHECK(result.seconds >= 4.5);
     CHECK(result.seconds < 10.0);
     CHECK(contains(result.err, "database ready db=postgres@" + real + "/"));
+  }
+  {
+    INFO("the first host refuses the password: as libpq, the list ends there, and it is not retried");
+    const std::string wrong = url_with_hosts(p, real + ",127.0.0.1:" + std::to_string(proxy.port()));
+    const std::string prefix = "postgresql://postgres:";
+    REQUIRE(wrong.starts_with(prefix));
+    RunResult result = p.run({"wait"}, {{"DATABASE_URL", prefix + "wrong" + wrong.substr(wrong.find('@'))},
+                                        {"DB_MAX_RETRIES", "3"}, {"DB_RETRY_INTERVAL", "0.1"}});
+    CHECK(result.exit_code == 69);
+    CHECK(result.seconds < 4.0);
+    std::string error = error_line(result);
+    CHECK(contains(error, "refused the credentials (attempt 1/3, not retried)"));
+    CHECK(contains(error, real + ": "));
+    CHECK_FALSE(contains(error, "127.0.0.1:" + std::to_string(proxy.port()) + ": "));
   }
   {
     INFO("no host answers: exit 69, one line naming each");

@@ -118,12 +118,15 @@ TEST_CASE("a port that is not a port number is a configuration error") {
   CHECK(error_of("postgresql://app@db:99999/shop") == "port \"99999\" is not a port number");
   CHECK(error_of("host=db port=abc") == "port \"abc\" is not a port number");
   CHECK(error_of("host=db port=0") == "port \"0\" is not a port number");
-  CHECK(error_of("host=a,b port=5432,") == "port \"5432,\" is not a port number");
+  CHECK(error_of("host=a,b port=5432,x") == "port \"5432,x\" is not a port number");
 }
 
 TEST_CASE("a port list for several hosts is accepted") {
   PgEnv env;
   CHECK(Target::parse("host=a,b port=5432,5433 user=app dbname=shop"));
+  // An empty element is that host's default port: libpq reads `a,b` in a URL as port ",".
+  CHECK(Target::parse("postgresql://app@a,b/shop"));
+  CHECK(Target::parse("postgresql://app@a:5433,b/shop"));
   CHECK(Target::parse("postgresql://app@db:65535/shop"));
 }
 
@@ -140,10 +143,17 @@ TEST_CASE("a host list becomes one endpoint per host, paired as libpq pairs them
   CHECK(endpoints("host=a,b port=6000 user=app") == "[a||6000][b||6000]");
   CHECK(endpoints("host=a,b hostaddr=10.0.0.1,10.0.0.2 port=1,2") == "[a|10.0.0.1|1][b|10.0.0.2|2]");
   CHECK(endpoints("hostaddr=10.0.0.1,10.0.0.2") == "[|10.0.0.1|5432][|10.0.0.2|5432]");
+  CHECK(endpoints("postgresql://app@a,b/shop") == "[a||5432][b||5432]");
+  CHECK(endpoints("postgresql://app@a:5433,b/shop") == "[a||5433][b||5432]");
+  // Left to libpq: an empty host (its default socket), and prefer-standby, which looks at every
+  // host before it settles for a primary.
+  CHECK(endpoints("host=,b port=1,2") == "");
+  CHECK(endpoints("postgresql://app@a,b/shop?target_session_attrs=prefer-standby") == "");
+  CHECK(endpoints("postgresql://app@a,b/shop?target_session_attrs=read-write") == "[a||5432][b||5432]");
   // One host: libpq's own handling, no list.
   CHECK(endpoints("postgresql://app@db/shop") == "");
   // Lists that do not pair are libpq's to report.
-  CHECK(endpoints("host=a,b,c port=1,2") == "");
+  CHECK(endpoints("host=a,b hostaddr=10.0.0.1") == "");
   PgEnv from_env(Vars{{"PGHOST", "x,y"}, {"PGPORT", "7000"}});
   CHECK(endpoints("") == "[x||7000][y||7000]");
 }
@@ -154,6 +164,7 @@ TEST_CASE("connect_timeout is kept per host, below 2 s taken as 2 s as libpq doe
   CHECK(parsed("host=db connect_timeout=1").connect_timeout_s == 2);
   CHECK(parsed("host=db connect_timeout=0").connect_timeout_s == 0);
   CHECK(parsed("host=db").connect_timeout_s == 0);
+  CHECK(parsed("host=db connect_timeout=1000000000000").connect_timeout_s == 999999999);
   PgEnv from_env(Vars{{"PGCONNECT_TIMEOUT", "7"}});
   CHECK(parsed("host=db").connect_timeout_s == 7);
 }
@@ -177,13 +188,20 @@ TEST_CASE("a connect_timeout that is not whole seconds is a configuration error"
 }
 
 TEST_CASE("a PGPORT that is not a port number is a configuration error naming the variable") {
-  for (std::string port : {"abc", "0", "99999", "5432,", "54 32"}) {
+  for (std::string port : {"abc", "0", "99999", "5432,x", "54 32"}) {
     CAPTURE(port);
     PgEnv env(Vars{{"PGPORT", port}});
     CHECK(error_of("") == "port (from PGPORT) \"" + port + "\" is not a port number");
     CHECK(error_of("postgresql://app@db/shop") == "port (from PGPORT) \"" + port + "\" is not a port number");
     CHECK(error_of("host=db user=app") == "port (from PGPORT) \"" + port + "\" is not a port number");
   }
+}
+
+TEST_CASE("more ports than hosts is a configuration error, as libpq cannot pair them") {
+  PgEnv env(Vars{{"PGPORT", "5432,"}});
+  CHECK(error_of("host=db user=app") == "port (from PGPORT) \"5432,\" lists 2 ports for 1 host");
+  CHECK(error_of("host=a,b,c port=1,2") == "port \"1,2\" lists 2 ports for 3 hosts");
+  CHECK(Target::parse("host=a,b port=1,2"));
 }
 
 TEST_CASE("a bad PGPORT is no error when the string names the port itself") {
