@@ -244,12 +244,12 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
       continue;
     }
     if (ready == Ready::deadline && !stopping && !drain_by.expired()) {
-      look_();
+      look_(drain_by);
       next_look = Deadline::after(watch_every_);
       continue;
     }
     // Out of time: one last look at what the statement waits for, while it still waits.
-    if (ready == Ready::deadline && !stopping && look_) look_();
+    if (ready == Ready::deadline && !stopping && look_) look_(Deadline::after(std::chrono::milliseconds(300)));
     if (stopping) {
       // The server did not answer the cancel in time: drop the session rather than hang.
       close();
@@ -282,7 +282,7 @@ std::string Connection::describe() const {
          PQport(conn_.get()) + "/" + PQdb(conn_.get());
 }
 
-void Connection::watch(std::chrono::milliseconds every, std::function<void()> look) {
+void Connection::watch(std::chrono::milliseconds every, std::function<void(Deadline)> look) {
   watch_every_ = every;
   look_ = std::move(look);
 }

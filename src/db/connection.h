@@ -62,7 +62,9 @@ class Connection {
   // While a statement has been running for `every`, and again each `every` after, `look` is
   // called (on this thread, between reads of the socket): how the caller sees what a long
   // statement waits for. Not called while a cancel is being answered. Empty `look` stops it.
-  void watch(std::chrono::milliseconds every, std::function<void()> look);
+  // `look` gets the time it may take: the statement's own deadline, and a moment only for the
+  // last look, made when that deadline has come, before the cancel.
+  void watch(std::chrono::milliseconds every, std::function<void(Deadline)> look);
 
   // `user@host:port/dbname` as connected.
   std::string describe() const;
@@ -91,7 +93,7 @@ class Connection {
   std::unique_ptr<pg_conn, Finish> conn_;
   Target target_;
   std::chrono::milliseconds watch_every_{0};
-  std::function<void()> look_;
+  std::function<void(Deadline)> look_;
   std::chrono::milliseconds cancel_wait_{2000};
 };
 

@@ -139,7 +139,7 @@ class Blockers {
     // Two looks per lock_timeout: a wait that lasts the whole lock_timeout is always seen.
     milliseconds every = lock_timeout.count() > 0 ? std::clamp(lock_timeout / 2, milliseconds(20), milliseconds(1000))
                                                   : milliseconds(1000);
-    conn_.watch(every, [this] { look(); });
+    conn_.watch(every, [this](Deadline until) { look(until); });
   }
   ~Blockers() { conn_.watch({}, nullptr); }
   Blockers(const Blockers&) = delete;
@@ -151,13 +151,13 @@ class Blockers {
   std::string named() const { return seen_.empty() ? "" : "; blocked by " + seen_; }
 
  private:
-  void look() {
-    // Every wait here holds up the main session's loop (and its answer to a signal), so each is
-    // short; a side session that does not answer at once is dropped, and another tried a second
-    // later.
+  void look(Deadline until) {
+    // Every wait here holds up the main session's loop, so each is short and ends by `until`
+    // (a signal ends it at once); a side session that does not answer in time is dropped, and
+    // another tried a second later.
     if (!side_ && next_open_.expired()) {
       next_open_ = Deadline::after(1s);
-      auto opened = db::Connection::open(conn_.target(), Deadline::after(500ms), stop_, "schemagate-watch");
+      auto opened = db::Connection::open(conn_.target(), Deadline::after(1s).earlier(until), stop_, "schemagate-watch");
       if (opened) {
         side_.emplace(std::move(*opened));
         side_->set_cancel_wait(0ms);
@@ -174,7 +174,7 @@ class Blockers {
         " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?')"
         " from pg_catalog.pg_stat_activity a where a.pid = any(pg_catalog.pg_blocking_pids($1::int)) order by 1";
     std::array<std::string, 1> pid{std::to_string(conn_.backend_pid())};
-    auto rows = side_->query(kSql, pid, stop_, Deadline::after(500ms));
+    auto rows = side_->query(kSql, pid, stop_, Deadline::after(500ms).earlier(until));
     if (!rows) side_.reset();
     std::string now;
     for (int r = 0; rows && r < rows->size(); ++r)

@@ -1044,7 +1044,7 @@ TEST_CASE(
   REQUIRE(wait_until([&] { return t_is_locked(p); }, 10s));
   const std::string holder_pid = p.psql("select pid from pg_stat_activity where application_name = 'test_holder'");
 
-  Child run = p.spawn({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "200ms"},
+  Child run = p.spawn({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "1s"},
                                {"MIGRATION_RETRY_ATTEMPTS", "50"},
                                {"MIGRATION_RETRY_DELAY_SECONDS", "0.1"}});
   REQUIRE(run.wait_for_stderr("retrying in", 20s));
@@ -1081,7 +1081,7 @@ TEST_CASE(
   p.write("1_n.sql",
           "-- migrate:up transaction:false\ncreate table n (x int);\ninsert into applied_log values (1);\n"
           "alter table t add column y int;\ninsert into applied_log values (11);\n");
-  const std::map<std::string, std::string> quick = {{"MIGRATION_LOCK_TIMEOUT", "200ms"},
+  const std::map<std::string, std::string> quick = {{"MIGRATION_LOCK_TIMEOUT", "1s"},
                                                      {"MIGRATION_RETRY_DELAY_SECONDS", "0.1"}};
   {
     INFO("released while retrying: the migration completes, its first statements run once");
@@ -1156,7 +1156,7 @@ TEST_CASE("a table held past the retries fails with exit 1 and one past the migr
   const std::string holder_pid = p.psql("select pid from pg_stat_activity where application_name = 'test_holder'");
   {
     INFO("retries run out: exit 1 naming the file and the lock timeout");
-    RunResult result = p.run({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "400ms"},
+    RunResult result = p.run({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "1s"},
                                       {"MIGRATION_RETRY_ATTEMPTS", "2"},
                                       {"MIGRATION_RETRY_DELAY_SECONDS", "0.1"}});
     CHECK(result.exit_code == 1);
@@ -1174,7 +1174,7 @@ TEST_CASE("a table held past the retries fails with exit 1 and one past the migr
   }
   {
     INFO("the migration timeout comes first: exit 75 in time");
-    RunResult result = p.run({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "200ms"},
+    RunResult result = p.run({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "500ms"},
                                       {"MIGRATION_RETRY_ATTEMPTS", "1000"},
                                       {"MIGRATION_RETRY_DELAY_SECONDS", "0.1"},
                                       {"MIGRATION_TIMEOUT_SECONDS", "2"}});
