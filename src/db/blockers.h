@@ -6,6 +6,7 @@
 #include "db/connection.h"
 #include "util/deadline.h"
 #include "util/interrupt.h"
+#include "util/result.h"
 
 namespace schemagate::db {
 
@@ -25,6 +26,11 @@ class Blockers {
   void forget() { seen_.clear(); }
   // "; blocked by pid 4711 (psql, user app, idle in transaction since ...)", or empty.
   std::string named() const { return seen_.empty() ? "" : "; blocked by " + seen_; }
+  // A lock timeout (55P03) with the blocker named; any other error as it is.
+  Error explain(Error e) const {
+    if (e.sqlstate == "55P03") e.message += named();
+    return e;
+  }
 
  private:
   void look(Deadline until);

@@ -45,6 +45,16 @@ bool is_port_list(std::string_view ports) {
   }
 }
 
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
+    out.push_back(text.substr(start, comma - start));
+  out.push_back(text.substr(start));
+  return out;
+}
+
 // Checks an option whether the string or a PG* variable gave it; names the variable in the latter case.
 std::string invalid_option(const PQconninfoOption* given) {
   auto value = [&](std::string_view key, std::string_view env) -> std::pair<std::string, std::string> {
@@ -56,9 +66,9 @@ std::string invalid_option(const PQconninfoOption* given) {
   if (auto [port, name] = value("port", "PGPORT"); !port.empty()) {
     if (!is_port_list(port)) return name + " \"" + port + "\" is not a port number";
     // libpq pairs them only when there is one port, or one per host.
-    size_t ports = std::count(port.begin(), port.end(), ',') + 1;
-    auto count = [](const std::string& list) { return list.empty() ? 1 : std::count(list.begin(), list.end(), ',') + 1; };
-    size_t hosts = std::max(count(value("host", "PGHOST").first), count(value("hostaddr", "PGHOSTADDR").first));
+    size_t ports = comma_list(port).size();
+    size_t hosts = std::max({size_t{1}, comma_list(value("host", "PGHOST").first).size(),
+                             comma_list(value("hostaddr", "PGHOSTADDR").first).size()});
     if (ports > 1 && ports != hosts)
       return name + " \"" + port + "\" lists " + std::to_string(ports) + " ports for " + std::to_string(hosts) +
              (hosts == 1 ? " host" : " hosts");
@@ -74,15 +84,6 @@ std::string invalid_option(const PQconninfoOption* given) {
   return {};
 }
 
-std::vector<std::string> comma_list(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  size_t start = 0;
-  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
-    out.push_back(text.substr(start, comma - start));
-  out.push_back(text.substr(start));
-  return out;
-}
 
 // One endpoint per host, as libpq pairs the lists: host and hostaddr name the same hosts, and a
 // single port serves them all; an empty port is the default one. Left to libpq's own handling:

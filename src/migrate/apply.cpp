@@ -289,9 +289,8 @@ class Applier {
       return {};
     }
     done = 0;
-    Error e = ran.error();
+    Error e = blockers_.explain(ran.error());
     if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
-    if (e.sqlstate == "55P03") e.message += blockers_.named();
     (void)conn_.exec("rollback", Interrupt{});
     // The migration that failed: the first whose tracking change did not come back.
     const Migration& failed = *batch.pieces[std::min(durations.size(), batch.pieces.size() - 1)].migration;
@@ -397,14 +396,14 @@ class Applier {
         if (waits_for_others) (void)conn_.exec("set lock_timeout = 0", stop_, options_.deadline);
         blockers_.forget();
         ran = conn_.exec(std::string(s.text), stop_, options_.deadline);
+        if (!ran) ran = blockers_.explain(ran.error());
         if (waits_for_others)
           (void)conn_.exec("set lock_timeout = " + std::to_string(options_.lock_timeout.count()), stop_,
                            options_.deadline);
         if (ran || !may_retry || conn_.in_transaction() || !is_retryable(ran.error()) ||
             attempt > options_.retry_attempts)
           break;
-        Error e = ran.error();
-        if (e.sqlstate == "55P03") e.message += blockers_.named();
+        const Error& e = ran.error();
         if (Status paused = pause_before_retry(located(e, sec, where(e)), attempt); !paused) return paused.error();
         if (options_.deadline.expired()) break;
       }
@@ -413,7 +412,6 @@ class Applier {
         continue;
       }
       Error e = ran.error();
-      if (e.sqlstate == "55P03") e.message += blockers_.named();
       // Failing on its first statement, the migration changed nothing: it leaves no mark either
       // (so that `repair` cannot later record it as applied) and may be retried like any other.
       if (first && e.kind == ErrorKind::MigrationFailed && direction_ == Direction::up) {

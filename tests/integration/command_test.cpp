@@ -17,6 +17,7 @@
 #include "support/migrations.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
+#include "support/text.h"
 
 namespace schemagate::testing {
 namespace {
@@ -78,17 +79,6 @@ bool is_alive(const std::string& pid) {
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
-}
-
-// Whether the lines containing the needles appear in this order in text.
-bool in_order(const std::string& text, const std::vector<std::string>& needles) {
-  size_t at = 0;
-  for (const auto& needle : needles) {
-    at = text.find(needle, at);
-    if (at == std::string::npos) return false;
-    at += needle.size();
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -542,63 +542,23 @@ TEST_CASE("SIGKILL at 30 random moments of a 200-migration apply never leaves th
 // A database of its own on a private cluster, for the cases that stop the server. Its sessions
 // commit durably (synchronous_commit, off in test clusters for speed, is on as in production):
 // otherwise a crash may lose the last commits of a run and the case would test the setting.
-class PrivateProject {
+class PrivateProject : public Project {
  public:
-  explicit PrivateProject(PgCluster& cluster) : cluster_(cluster), db_(cluster.create_database()) {
-    psql("alter database " + db_ + " set synchronous_commit = on;");
+  explicit PrivateProject(PgCluster& cluster) : Project(cluster) {
+    psql("alter database " + db() + " set synchronous_commit = on;");
   }
-  void write(const std::string& name, const std::string& text) const { dir_.write(name, text); }
-  std::string file(const std::string& name) const { return dir_.file(name); }
-  std::string psql(const std::string& sql) const { return cluster_.psql(db_, sql); }
-  bool exists(const std::string& relation) const {
-    return psql("select to_regclass('" + relation + "') is not null") == "t";
-  }
-  std::string versions() const {
-    if (!exists("schema_migrations")) return "-";
-    return psql("select coalesce(string_agg(version, ',' order by version::int), '') from schema_migrations");
-  }
-  int backends(const std::string& where) const {
-    return std::stoi(
-        psql("select count(*) from pg_stat_activity where datname = current_database() "
-             "and pid <> pg_backend_pid() and (" +
-             where + ")"));
-  }
-  // A schemagate session is running a statement that sleeps.
-  bool sleeping() const {
-    return backends("application_name = 'schemagate' and state = 'active' and wait_event = 'PgSleep'") == 1;
-  }
-  Child spawn(std::initializer_list<std::string> args, const std::map<std::string, std::string>& extra = {}) const {
-    return testing::spawn(schemagate(args), options(extra));
-  }
-  RunResult run(std::initializer_list<std::string> args) const {
-    return testing::run(schemagate(args), options({}));
-  }
-
- private:
-  RunOptions options(const std::map<std::string, std::string>& extra) const {
-    RunOptions options = gate_options();
-    options.env = {{"DATABASE_URL", cluster_.url(db_)},
-                   {"MIGRATIONS_DIR", dir_.path()},
-                   {"DB_RETRY_INTERVAL", "0.1"},
-                   {"DB_MAX_RETRIES", "5"}};
-    for (const auto& [key, value] : extra) options.env[key] = value;
-    return options;
-  }
-  PgCluster& cluster_;
-  std::string db_;
-  TempDir dir_{"mig"};
 };
 
 // Stops the server (immediate) once a schemagate statement sleeps; the run's result. With no
 // retries the run ends as soon as the connection is lost.
-RunResult stop_server_mid_statement(PgCluster& cluster, const PrivateProject& p) {
+RunResult stop_server_mid_statement(const Project& p) {
   Child run = p.spawn({"up"}, {{"MIGRATION_RETRY_ATTEMPTS", "0"}});
-  REQUIRE(wait_until([&] { return p.sleeping(); }, 20s));
-  cluster.stop();
+  REQUIRE(wait_until([&] { return schemagate_sleeping(p); }, 20s));
+  p.cluster().stop();
   auto stopped = Clock::now();
   RunResult result = run.finish();
   CHECK(seconds_since(stopped) < 2.0);
-  cluster.start();
+  p.cluster().start();
   return result;
 }
 
@@ -613,7 +573,7 @@ TEST_CASE(
     p.write("2_a_x.sql", "-- migrate:up transaction:false\ncreate index concurrently a_x on a (x);\n");
     p.write("3_b.sql", migration("create table b (x int);\nselect pg_sleep(30);"));
     p.write("4_c.sql", migration("create table c (x int);"));
-    RunResult stopped = stop_server_mid_statement(cluster, p);
+    RunResult stopped = stop_server_mid_statement(p);
     // With no retry left the lost connection ends the run as "unreachable" (69), not as a failed
     // migration (1). The server's goodbye is a notice, so no SQLSTATE reaches the run.
     CHECK(stopped.exit_code == 69);
@@ -640,7 +600,7 @@ TEST_CASE(
         "2_a_x.sql",
         "-- migrate:up transaction:false\nselect pg_sleep(30);\ncreate index concurrently a_x on a (x);\n");
     p.write("3_b.sql", migration("create table b (x int);"));
-    RunResult stopped = stop_server_mid_statement(cluster, p);
+    RunResult stopped = stop_server_mid_statement(p);
     CHECK(stopped.exit_code == 69);
     CHECK(p.versions() == "1,2");
     CHECK(p.psql("select string_agg(version, ',') from schema_migrations where dirty") == "2");
@@ -689,12 +649,12 @@ TEST_CASE("a server that comes up 5 seconds after schemagate starts: the run wai
 
 // Stops the server (immediate) once a schemagate statement sleeps and starts it again once the
 // run has noticed; the run, with retries to spare, reconnects. Its result.
-RunResult restart_server_mid_statement(PgCluster& cluster, const PrivateProject& p) {
+RunResult restart_server_mid_statement(const Project& p) {
   Child run = p.spawn({"up"}, {{"MIGRATION_RETRY_ATTEMPTS", "300"}, {"MIGRATION_RETRY_DELAY_SECONDS", "0.1"}});
-  REQUIRE(wait_until([&] { return p.sleeping(); }, 20s));
-  cluster.stop();
+  REQUIRE(wait_until([&] { return schemagate_sleeping(p); }, 20s));
+  p.cluster().stop();
   REQUIRE(run.wait_for_stderr("reconnecting in", 10s));
-  cluster.start();
+  p.cluster().start();
   return run.finish();
 }
 
@@ -714,7 +674,7 @@ TEST_CASE("the server stopped with -m immediate mid-apply and back within the re
                                  "\nselect pg_sleep(case when pg_postmaster_start_time() = '" + first_start +
                                  "' then 30 else 0 end);"));
     p.write("4_c.sql", migration("create table c (x int);" + log(4)));
-    RunResult result = restart_server_mid_statement(cluster, p);
+    RunResult result = restart_server_mid_statement(p);
     CHECK(result.exit_code == 0);
     CHECK(contains(result.err, "lost the connection"));
     CHECK(lines_with(result.err, "database ready").size() == 2);  // at the start, and again after the restart
@@ -733,7 +693,7 @@ TEST_CASE("the server stopped with -m immediate mid-apply and back within the re
     p.write("2_n.sql", "-- migrate:up transaction:false\ncreate table n (x int);\nselect pg_sleep(30);\n"
                        "create table n2 (x int);\n");
     p.write("3_b.sql", migration("create table b (x int);"));
-    RunResult result = restart_server_mid_statement(cluster, p);
+    RunResult result = restart_server_mid_statement(p);
     CHECK(result.exit_code == 65);
     CHECK(contains(error_line(result), "version 2 (" + p.file("2_n.sql") + ") is marked dirty"));
     CHECK(contains(error_line(result), "`schemagate repair`"));

@@ -15,6 +15,7 @@
 #include "support/migrations.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
+#include "support/text.h"
 
 namespace schemagate::testing {
 namespace {
@@ -23,17 +24,6 @@ TEST_SUITE_BEGIN("migrate");
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// Whether the lines containing the needles appear in this order in text.
-bool in_order(const std::string& text, const std::vector<std::string>& needles) {
-  size_t at = 0;
-  for (const auto& needle : needles) {
-    at = text.find(needle, at);
-    if (at == std::string::npos) return false;
-    at += needle.size();
-  }
-  return true;
-}
 
 std::string utc_now_version() {
   std::time_t now = std::time(nullptr);

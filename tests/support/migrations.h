@@ -52,11 +52,13 @@ inline std::string migration(const std::string& up, const std::string& down = ""
   return text;
 }
 
-// A database of the test's own on the shared cluster, a migrations directory, and schemagate
-// run against both as a user would: DATABASE_URL, MIGRATIONS_DIR, quick connection retries.
+// A database of the test's own (on the shared cluster unless given another), a migrations
+// directory, and schemagate run against both as a user would: DATABASE_URL, MIGRATIONS_DIR, quick
+// connection retries.
 class Project {
  public:
-  Project() : cluster_(PgCluster::shared()), db_(cluster_.create_database()) {}
+  Project() : Project(PgCluster::shared()) {}
+  explicit Project(PgCluster& cluster) : cluster_(cluster), db_(cluster_.create_database()) {}
 
   PgCluster& cluster() const { return cluster_; }
   const std::string& db() const { return db_; }

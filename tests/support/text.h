@@ -36,6 +36,17 @@ inline bool contains(const std::string& text, std::string_view needle) {
   return text.find(needle) != std::string::npos;
 }
 
+// Whether every needle occurs in text, each after the one before it.
+inline bool in_order(const std::string& text, const std::vector<std::string>& needles) {
+  size_t at = 0;
+  for (const auto& needle : needles) {
+    at = text.find(needle, at);
+    if (at == std::string::npos) return false;
+    at += needle.size();
+  }
+  return true;
+}
+
 // RFC 3986: everything but the unreserved characters, so '@', ':', '/' and '%' in a password
 // reach libpq intact. PgCluster::url encodes this way.
 inline std::string percent_encode(std::string_view text) {
