@@ -24,8 +24,8 @@ bool is_command_flag(std::string_view flag) {
   return flag == "--to" || flag == "--dry-run" || flag == "--steps" || flag == "--json";
 }
 
-Error usage_error(std::string message) {
-  return Error{ErrorKind::Usage, std::move(message) + " (see schemagate --help)", 0, {}};
+Error refused(std::string message) {
+  return usage_error(std::move(message) + " (see schemagate --help)");
 }
 
 }  // namespace
@@ -57,24 +57,24 @@ Result<Invocation> parse(std::span<const std::string> args) {
                                                                       : std::string(arg.substr(eq + 1)));
         if (name == "--to" || name == "--steps") {
           if (eq != std::string_view::npos) continue;
-          if (i + 1 >= args.size()) return usage_error(std::string(name) + " needs a value");
+          if (i + 1 >= args.size()) return refused(std::string(name) + " needs a value");
           command_flags.back().second = args[++i];
         } else if (eq != std::string_view::npos) {
-          return usage_error(std::string(name) + " takes no value");
+          return refused(std::string(name) + " takes no value");
         }
         continue;
       }
       const config::FlagInfo* flag = config::find_flag(name);
-      if (!flag) return usage_error("unknown flag " + std::string(name));
+      if (!flag) return refused("unknown flag " + std::string(name));
       config::FlagValue fv{std::string(name), {}};
       if (!flag->takes_value) {
-        if (eq != std::string_view::npos) return usage_error(std::string(name) + " takes no value");
+        if (eq != std::string_view::npos) return refused(std::string(name) + " takes no value");
       } else if (eq != std::string_view::npos) {
         fv.value = std::string(arg.substr(eq + 1));
       } else if (i + 1 < args.size()) {
         fv.value = args[++i];
       } else {
-        return usage_error(std::string(name) + " needs a value");
+        return refused(std::string(name) + " needs a value");
       }
       inv.setting_flags.push_back(std::move(fv));
       continue;
@@ -87,27 +87,27 @@ Result<Invocation> parse(std::span<const std::string> args) {
       command_flags.emplace_back("--to", std::string(arg));  // checked as a version below
       continue;
     }
-    if (command_seen) return usage_error("unexpected argument \"" + std::string(arg) + "\"");
+    if (command_seen) return refused("unexpected argument \"" + std::string(arg) + "\"");
     if (std::find(kCommands.begin(), kCommands.end(), arg) == kCommands.end())
-      return usage_error("unknown command \"" + std::string(arg) + "\"; to start an app, put it after --: schemagate -- " +
+      return refused("unknown command \"" + std::string(arg) + "\"; to start an app, put it after --: schemagate -- " +
                          std::string(arg));
     inv.command = std::string(arg);
     command_seen = true;
   }
   if (!inv.app.empty() && inv.command != "run")
-    return usage_error("only run starts an app; \"" + inv.command + "\" takes nothing after --");
+    return refused("only run starts an app; \"" + inv.command + "\" takes nothing after --");
   for (const auto& [flag, value] : command_flags) {
     if (!takes(inv.command, flag))
-      return usage_error(std::string(flag) + " does not apply to \"" + inv.command + "\"");
+      return refused(std::string(flag) + " does not apply to \"" + inv.command + "\"");
     if (flag == "--to") {
       if (value->empty() || value->find_first_not_of("0123456789") != std::string::npos)
-        return usage_error("--to needs a version number, not \"" + *value + "\"");
+        return refused("--to needs a version number, not \"" + *value + "\"");
       inv.to = *value;
       while (inv.to.size() > 1 && inv.to.front() == '0') inv.to.erase(0, 1);
     } else if (flag == "--steps") {
       if (value->empty() || value->size() > 6 || value->find_first_not_of("0123456789") != std::string::npos ||
           std::stoi(*value) == 0)
-        return usage_error("--steps needs a positive whole number, not \"" + *value + "\"");
+        return refused("--steps needs a positive whole number, not \"" + *value + "\"");
       inv.steps = std::stoi(*value);
     } else if (flag == "--dry-run") {
       inv.dry_run = true;
@@ -115,10 +115,10 @@ Result<Invocation> parse(std::span<const std::string> args) {
       inv.json = true;
     }
   }
-  if (inv.steps && !inv.to.empty()) return usage_error("down takes --steps or --to, not both");
-  if (inv.command == "new" && inv.name.empty()) return usage_error("new needs a NAME: schemagate new add_users");
+  if (inv.steps && !inv.to.empty()) return refused("down takes --steps or --to, not both");
+  if (inv.command == "new" && inv.name.empty()) return refused("new needs a NAME: schemagate new add_users");
   if (inv.command == "stamp" && inv.to.empty())
-    return usage_error("stamp needs a VERSION: schemagate stamp 20240101120000");
+    return refused("stamp needs a VERSION: schemagate stamp 20240101120000");
   return inv;
 }
 

@@ -42,9 +42,8 @@ Status down(Context& ctx) {
   }
   for (const auto* c : chosen)
     if (!c->down.present || c->down.sql.empty())
-      return Error{ErrorKind::BadMigrations,
-                   c->up.path + ": version " + c->version_text + " has no down section to roll back with; nothing was rolled back",
-                   0, {}};
+      return bad_migrations(
+                   c->up.path + ": version " + c->version_text + " has no down section to roll back with; nothing was rolled back");
   if (inv.dry_run) {
     std::string out = "-- " + std::to_string(chosen.size()) + " migration(s) to roll back; nothing changes (--dry-run)\n";
     for (const auto* c : chosen) out += "\n-- " + c->down.path + " (version " + c->version_text + ", down)\n" + c->down.sql + "\n";

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "commands/commands.h"
+#include "db/sqlstate.h"
 #include "commands/migrations.h"
 #include "exec/child.h"
 #include "log/log.h"
@@ -45,10 +46,9 @@ Status await_others(const Context& ctx, db::Connection& conn, const Migrations& 
       return {};
     }
     if (deadline.expired())
-      return Error{ErrorKind::Timeout,
+      return timed_out(
                    "timed out waiting for another runner; " +
-                       (plan ? "still pending: " + versions(plan->pending) : plan.error().message),
-                   0, {}};
+                       (plan ? "still pending: " + versions(plan->pending) : plan.error().message));
     if (int sig = stop.sleep_until(Deadline::after(std::chrono::milliseconds(500)).earlier(deadline)))
       return interrupted(sig);
   }
@@ -62,7 +62,7 @@ Result<std::vector<std::string>> alembic_pending(db::Connection& conn, const mig
   std::vector<std::string> current;
   if (rows) {
     for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
-  } else if (rows.error().sqlstate != "42P01") {
+  } else if (rows.error().sqlstate != db::sqlstate::kUndefinedTable) {
     return rows.error();
   }
   return migrate::alembic::pending(project, current);
@@ -134,11 +134,11 @@ Status run_command(const Context& ctx, Deadline deadline) {
     if (*code == 0) return {};
     std::string failed = "the migrate command `" + shown + "` exited " + std::to_string(*code);
     if (attempt >= attempts)
-      return Error{ErrorKind::MigrationFailed, failed + " (attempt " + std::to_string(attempt) + "/" +
-                                                   std::to_string(attempts) + ")", 0, {}};
+      return migration_failed(failed + " (attempt " + std::to_string(attempt) + "/" +
+                                                   std::to_string(attempts) + ")");
     log::warn(failed + "; trying again", {{"attempt", std::to_string(attempt) + "/" + std::to_string(attempts)}});
     if (int sig = stop.sleep_until(Deadline::after(s.retry_delay).earlier(deadline))) return interrupted(sig);
-    if (deadline.expired()) return Error{ErrorKind::Timeout, failed + "; out of time before trying again", 0, {}};
+    if (deadline.expired()) return timed_out(failed + "; out of time before trying again");
   }
 }
 
@@ -173,17 +173,16 @@ Status migrate_with_command(const Context& ctx, db::Connection& conn, bool expli
           return {};
         }
         if (deadline.expired())
-          return Error{ErrorKind::Timeout, "timed out waiting for another runner; still pending: " + joined(*pending), 0, {}};
+          return timed_out("timed out waiting for another runner; still pending: " + joined(*pending));
       }
     }
     if (!s.auto_migrate && !explicit_up)
-      return Error{ErrorKind::Pending,
+      return still_pending(
                    std::to_string(pending->size()) + " pending Alembic revision(s): " + joined(*pending) +
-                       "; migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")",
-                   0, {}};
+                       "; migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")");
   } else if (s.await && !explicit_up) {
-    return Error{ErrorKind::Config, "--await needs SQL migrations or an Alembic project (alembic.ini) to tell when "
-                                    "another runner is done; MIGRATE_COMMAND alone cannot say", 0, {}};
+    return config_error("--await needs SQL migrations or an Alembic project (alembic.ini) to tell when "
+                                    "another runner is done; MIGRATE_COMMAND alone cannot say");
   } else if (!s.auto_migrate && !explicit_up) {
     log::warn("check-only mode: what the migrate command would apply cannot be known without running it; not run");
     return {};
@@ -338,10 +337,9 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
   if (!s.auto_migrate && !explicit_up) {
     if (!plan) return plan.error();
     if (plan->pending.empty()) return {};
-    return Error{ErrorKind::Pending,
+    return still_pending(
                  std::to_string(plan->pending.size()) + " pending migration(s): " + versions(plan->pending) +
-                     "; migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")",
-                 0, {}};
+                     "; migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")");
   }
 
   // A problem seen without the lock may be another replica's work in progress (a dirty mark
@@ -357,7 +355,7 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
               std::to_string(attempt) + "/" + std::to_string(s.retry_attempts) + ")");
     if (int sig = stop.sleep_until(Deadline::after(s.retry_delay).earlier(deadline))) return interrupted(sig);
     if (deadline.expired())
-      return Error{ErrorKind::Timeout, "out of time (migrations.timeout) before reconnecting", 0, {}};
+      return timed_out("out of time (migrations.timeout) before reconnecting");
     // One attempt of step 3, readiness included: after a failover the address may lead to a
     // standby for a while. A rejected password is not tried again.
     wait::Policy once{.attempts = 1, .interval = {}, .attempt_timeout = std::chrono::seconds(10)};
@@ -367,7 +365,7 @@ Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& t
     if (!fresh) {
       done = fresh.error();
       const Error& e = done.error();
-      if (e.kind != ErrorKind::Unreachable || e.sqlstate == "28P01" || e.sqlstate == "28000") return done;
+      if (e.kind != ErrorKind::Unreachable || db::sqlstate::is_auth_failure(e)) return done;
       continue;
     }
     conn = std::move(*fresh);

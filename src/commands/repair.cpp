@@ -16,10 +16,9 @@ Status repair(Context& ctx) {
   if (!m) return m.error();
   // Without files, repair would forget every applied version: that is never what a person checked.
   if (m->files.empty())
-    return Error{ErrorKind::BadMigrations,
+    return bad_migrations(
                  "repair: no migration files in " + m->dir + "; refusing to forget every applied version "
-                 "(run it where the migrations are, or set MIGRATIONS_DIR)",
-                 0, {}};
+                 "(run it where the migrations are, or set MIGRATIONS_DIR)");
   auto resolved = lock_migrations(ctx.settings, *conn, m->table, migration_deadline(ctx.settings), stop);
   if (!resolved) return resolved.error();
   auto history = migrate::read_history(*conn, *resolved, stop);

@@ -20,7 +20,7 @@ Status stamp(Context& ctx) {
   bool known = false;
   for (const auto& f : m->files) known = known || f.version == to;
   if (!known)
-    return Error{ErrorKind::BadMigrations, "stamp: no migration file has version " + to + " in " + m->dir, 0, {}};
+    return bad_migrations("stamp: no migration file has version " + to + " in " + m->dir);
 
   auto table = lock_migrations(ctx.settings, *conn, m->table, migration_deadline(ctx.settings), stop);
   if (!table) return table.error();

@@ -1,5 +1,6 @@
 
 #include "commands/commands.h"
+#include "db/sqlstate.h"
 #include "commands/migrations.h"
 #include "migrate/plan.h"
 #include "util/file.h"
@@ -14,7 +15,7 @@ Status alembic_status(const Context& ctx, db::Connection& conn, const migrate::a
   std::vector<std::string> current;
   if (rows) {
     for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
-  } else if (rows.error().sqlstate != "42P01") {
+  } else if (rows.error().sqlstate != db::sqlstate::kUndefinedTable) {
     return rows.error();
   }
   auto heads = migrate::alembic::heads(project);
@@ -38,7 +39,7 @@ Status alembic_status(const Context& ctx, db::Connection& conn, const migrate::a
   if (!pending) return pending.error();
   if (auto head = migrate::alembic::single_head(project); !head) return head.error();
   if (!pending->empty())
-    return Error{ErrorKind::Pending, std::to_string(pending->size()) + " pending Alembic revision(s)", 0, {}};
+    return still_pending(std::to_string(pending->size()) + " pending Alembic revision(s)");
   return {};
 }
 
@@ -88,7 +89,7 @@ Status status(Context& ctx) {
   print(out);
   if (!plan) return plan.error();
   if (!pending.empty())
-    return Error{ErrorKind::Pending, std::to_string(pending.size()) + " pending migration(s)", 0, {}};
+    return still_pending(std::to_string(pending.size()) + " pending migration(s)");
   return {};
 }
 

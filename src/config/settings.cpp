@@ -29,8 +29,6 @@ struct Raw {
   Source source;
 };
 
-Error config_error(std::string message) { return Error{ErrorKind::Config, std::move(message), 0, {}}; }
-
 struct Alias {
   std::string_view name;
   bool inverted = false;  // DISABLE_AUTO_MIGRATIONS=true means auto = false

@@ -212,7 +212,7 @@ void flatten(const toml::table& table, const std::string& prefix, const std::str
 Result<std::vector<TomlEntry>> parse_toml(const std::string& text, const std::string& path) {
   // toml++ 3.3.0's undefined behaviour on some non-ASCII characters (misplaced_non_ascii).
   if (auto misplaced = misplaced_non_ascii(text))
-    return Error{ErrorKind::Config, path + ":" + *misplaced, 0, {}};
+    return config_error(path + ":" + *misplaced);
   try {
     toml::table table = toml::parse(text, path);
     std::vector<TomlEntry> out;
@@ -220,7 +220,7 @@ Result<std::vector<TomlEntry>> parse_toml(const std::string& text, const std::st
     return out;
   } catch (const toml::parse_error& e) {
     // toml++ quotes the offending input, newlines included: keep the message on one line.
-    return Error{ErrorKind::Config, where(path, e.source()) + ": " + escape_controls(e.description()), 0, {}};
+    return config_error(where(path, e.source()) + ": " + escape_controls(e.description()));
   }
 }
 

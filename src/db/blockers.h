@@ -4,6 +4,7 @@
 #include <string>
 
 #include "db/connection.h"
+#include "db/sqlstate.h"
 #include "util/deadline.h"
 #include "util/interrupt.h"
 #include "util/result.h"
@@ -28,7 +29,7 @@ class Blockers {
   std::string named() const { return seen_.empty() ? "" : "; blocked by " + seen_; }
   // A lock timeout (55P03) with the blocker named; any other error as it is.
   Error explain(Error e) const {
-    if (e.sqlstate == "55P03") e.message += named();
+    if (e.sqlstate == sqlstate::kLockNotAvailable) e.message += named();
     return e;
   }
 

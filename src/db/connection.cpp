@@ -1,4 +1,5 @@
 #include "db/connection.h"
+#include "db/sqlstate.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -112,7 +113,7 @@ Result<Connection> Connection::open(const Target& target, Deadline deadline, con
     why += (why.empty() ? "" : "; ") + (e.host.empty() ? e.hostaddr : e.host) + ":" +
            (e.port.empty() ? "5432" : e.port) + ": " + last.message;
     // As libpq: a host that answered and refused the credentials ends the list.
-    if (last.sqlstate == "28P01" || last.sqlstate == "28000" || deadline.expired()) break;
+    if (sqlstate::is_auth_failure(last) || deadline.expired()) break;
   }
   last.message = why;
   return last;
@@ -143,7 +144,7 @@ Result<Connection> Connection::open_at(const Target& target, const Target::Endpo
   Connection c;
   c.target_ = target;
   c.conn_.reset(PQconnectStartParams(keys.data(), values.data(), 1));
-  if (!c.conn_) return Error{ErrorKind::Unreachable, "out of memory", 0, {}};
+  if (!c.conn_) return unreachable("out of memory");
   PQsetErrorVerbosity(c.conn_.get(), PQERRORS_VERBOSE);
 
   PostgresPollingStatusType state =
@@ -154,7 +155,7 @@ Result<Connection> Connection::open_at(const Target& target, const Target::Endpo
     switch (wait_socket(PQsocket(c.conn_.get()), events, stop, deadline)) {
       case Ready::signal: return interrupted(stop.signal());
       case Ready::deadline:
-        return Error{ErrorKind::Timeout, "no answer from the server in time", 0, {}};
+        return timed_out("no answer from the server in time");
       case Ready::io: break;
     }
     state = PQconnectPoll(c.conn_.get());
@@ -178,19 +179,19 @@ Error Connection::failure(std::string_view what) const {
   std::string message = target_.scrub(one_line(raw));
   if (!what.empty()) message = std::string(what) + ": " + message;
   if (message.empty()) message = "connection failed";
-  return Error{ErrorKind::Unreachable, std::move(message), 0, sqlstate_in(raw)};
+  return unreachable(std::move(message), sqlstate_in(raw));
 }
 
 Result<Rows> Connection::exec(const std::string& sql, const Interrupt& stop, Deadline deadline,
                               const OnRows& on_rows) {
-  if (!conn_) return Error{ErrorKind::Unreachable, "connection is closed", 0, {}};
+  if (!conn_) return unreachable("connection is closed");
   if (!PQsendQuery(conn_.get(), sql.c_str())) return failure("could not send");
   return collect(stop, deadline, on_rows);
 }
 
 Result<Rows> Connection::query(std::string_view sql, std::span<const std::string> params,
                                const Interrupt& stop, Deadline deadline) {
-  if (!conn_) return Error{ErrorKind::Unreachable, "connection is closed", 0, {}};
+  if (!conn_) return unreachable("connection is closed");
   std::string text(sql);
   std::vector<const char*> values;
   values.reserve(params.size());
@@ -259,7 +260,7 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
     stopping = true;
     first_error = ready == Ready::signal
                       ? interrupted(stop.signal())
-                      : Error{ErrorKind::Timeout, "statement cancelled: out of time", 0, {}};
+                      : timed_out("statement cancelled: out of time");
     // PQcancel connects and waits for the server's answer with no time limit: on a thread of its
     // own it cannot hold up this loop, which gives up on the session cancel_wait_ from now either way.
     if (PGcancel* cancel = PQgetCancel(c)) {

@@ -132,7 +132,7 @@ Result<Target> Target::parse(std::string_view conninfo) {
   if (const char* pw = std::getenv("PGPASSWORD"); pw && *pw) t.secrets.emplace_back(pw);
 
   if (std::string problem = url_problem(conninfo); !problem.empty())
-    return Error{ErrorKind::Config, "not a valid connection URL: " + problem, 0, {}};
+    return config_error("not a valid connection URL: " + problem);
   Options given;
   if (!conninfo.empty()) {
     char* err = nullptr;
@@ -151,7 +151,7 @@ Result<Target> Target::parse(std::string_view conninfo) {
           start = end + 1;
         }
       }
-      return Error{ErrorKind::Config, t.scrub("not a valid connection string: " + why), 0, {}};
+      return config_error(t.scrub("not a valid connection string: " + why));
     }
   }
   // What the string leaves out comes from PG* variables and libpq's defaults, as libpq will do.
@@ -171,7 +171,7 @@ Result<Target> Target::parse(std::string_view conninfo) {
   // libpq checks option values only when it connects, and a wait would then retry a typo until it
   // runs out of attempts: check the common ones here so they fail as configuration errors.
   if (std::string bad = invalid_option(given.get()); !bad.empty())
-    return Error{ErrorKind::Config, t.scrub(bad), 0, {}};
+    return config_error(t.scrub(bad));
   // libpq takes a timeout below 2 s as 2 s.
   if (std::string timeout = pick("connect_timeout"); !timeout.empty()) {
     long long seconds = timeout.size() > 9 ? 999999999 : std::stoll(timeout);

@@ -55,7 +55,7 @@ int status_code(int status) {
 }
 
 Error system_error(const char* what) {
-  return Error{ErrorKind::Internal, std::string(what) + ": " + std::strerror(errno), 0, {}};
+  return internal_error(std::string(what) + ": " + std::strerror(errno));
 }
 
 [[noreturn]] void become_child(const std::vector<std::string>& argv,
@@ -104,17 +104,17 @@ Result<int> run_child(const std::vector<std::string>& argv, const std::vector<st
   LineBuffer out_lines(false, on_line), err_lines(true, on_line);
   bool out_open = true, err_open = true, exited = false;
   int forwarded = 0;
-  bool timed_out = false;
+  bool out_of_time = false;
   auto kill_at = std::chrono::steady_clock::time_point::max();
   int status = 0;
   while (!exited) {
-    if (!forwarded && !timed_out) {
+    if (!forwarded && !out_of_time) {
       if (int sig = stop.signal()) {
         forwarded = sig;
         kill(-pid, sig);
         kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(10);
       } else if (deadline.expired()) {
-        timed_out = true;
+        out_of_time = true;
         kill(-pid, SIGTERM);
         kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
       }
@@ -126,8 +126,8 @@ Result<int> run_child(const std::vector<std::string>& argv, const std::vector<st
     pollfd fds[4] = {{out_open ? out[0] : -1, POLLIN, 0},
                      {err_open ? err[0] : -1, POLLIN, 0},
                      {pidfd, POLLIN, 0},
-                     {forwarded || timed_out ? -1 : stop.fd(), POLLIN, 0}};
-    Deadline next = forwarded || timed_out ? Deadline::after(std::chrono::milliseconds(100)) : deadline;
+                     {forwarded || out_of_time ? -1 : stop.fd(), POLLIN, 0}};
+    Deadline next = forwarded || out_of_time ? Deadline::after(std::chrono::milliseconds(100)) : deadline;
     int n = poll(fds, 4, next.poll_timeout_ms());
     if (n < 0 && errno != EINTR) break;
     if (fds[0].revents) out_open = out_lines.read_from(out[0]);
@@ -156,7 +156,7 @@ Result<int> run_child(const std::vector<std::string>& argv, const std::vector<st
     return Error{exec_errno == ENOENT ? ErrorKind::NotFound : ErrorKind::NotExecutable,
                  "cannot start \"" + argv[0] + "\": " + std::strerror(exec_errno), 0, {}};
   if (forwarded) return interrupted(forwarded);
-  if (timed_out) return Error{ErrorKind::Timeout, "out of time: stopped \"" + argv[0] + "\" and its process group", 0, {}};
+  if (out_of_time) return timed_out("out of time: stopped \"" + argv[0] + "\" and its process group");
   return status_code(status);
 }
 

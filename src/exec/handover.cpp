@@ -9,7 +9,7 @@
 namespace schemagate::exec {
 
 Error hand_over(const std::vector<std::string>& argv, std::string_view status, SignalGate& gate) {
-  if (argv.empty()) return Error{ErrorKind::Usage, "no app to start", 0, {}};
+  if (argv.empty()) return usage_error("no app to start");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

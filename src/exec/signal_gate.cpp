@@ -22,9 +22,9 @@ sigset_t handled_signals() {
 Result<SignalGate> SignalGate::install() {
   sigset_t set = handled_signals();
   if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
-    return Error{ErrorKind::Internal, std::string("sigprocmask: ") + std::strerror(errno), 0, {}};
+    return internal_error(std::string("sigprocmask: ") + std::strerror(errno));
   int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) return Error{ErrorKind::Internal, std::string("signalfd: ") + std::strerror(errno), 0, {}};
+  if (fd < 0) return internal_error(std::string("signalfd: ") + std::strerror(errno));
   return SignalGate(fd);
 }
 

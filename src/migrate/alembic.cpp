@@ -14,8 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Error bad(std::string message) { return Error{ErrorKind::BadMigrations, std::move(message), 0, {}}; }
-Error config(std::string message) { return Error{ErrorKind::Config, std::move(message), 0, {}}; }
 
 std::string at_line(std::string_view path, int line) {
   return std::string(path) + ":" + std::to_string(line);
@@ -93,20 +91,20 @@ Result<Ini> parse_ini(std::string_view text, const std::string& path) {
       if (close != std::string_view::npos && close >= 2) {
         section_name = std::string(body.substr(1, close - 1));
         if (auto [first, inserted] = section_lines.emplace(section_name, line); !inserted)
-          return config(at_line(path, line) + ": section [" + section_name +
+          return config_error(at_line(path, line) + ": section [" + section_name +
                         "] appears twice (first on line " + std::to_string(first->second) + ")");
         section = &ini.sections[section_name];
         continue;
       }
     }
-    if (!section) return config(at_line(path, line) + ": a key before any [section]");
+    if (!section) return config_error(at_line(path, line) + ": a key before any [section]");
     size_t delimiter = body.find_first_of("=:");
     std::string key = delimiter == std::string_view::npos ? "" : lower(trimmed(body.substr(0, delimiter)));
-    if (key.empty()) return config(at_line(path, line) + ": expected key = value or [section]");
+    if (key.empty()) return config_error(at_line(path, line) + ": expected key = value or [section]");
     IniValue value{std::string(trimmed(body.substr(delimiter + 1))), line};
     auto [slot, inserted] = section->emplace(key, value);
     if (!inserted)
-      return config(at_line(path, line) + ": " + key + " is set twice in [" + section_name +
+      return config_error(at_line(path, line) + ": " + key + " is set twice in [" + section_name +
                     "] (first on line " + std::to_string(slot->second.line) + ")");
     open = &slot->second;
     open_indent = indent;
@@ -145,7 +143,7 @@ class Settings {
   Result<std::string> interpolate(const std::string& key, std::string_view raw, int line, int depth) const {
     // Python stops at the same depth: a value that refers to itself would never end.
     if (depth > 10)
-      return config(at_line(ini_.path, line) + ": " + key + ": interpolation nests deeper than 10 (a loop?)");
+      return config_error(at_line(ini_.path, line) + ": " + key + ": interpolation nests deeper than 10 (a loop?)");
     std::string out;
     for (size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] != '%') {
@@ -160,7 +158,7 @@ class Settings {
       size_t close = raw.find(')', i);
       if (i + 1 >= raw.size() || raw[i + 1] != '(' || close == std::string_view::npos ||
           close + 1 >= raw.size() || raw[close + 1] != 's')
-        return config(at_line(ini_.path, line) + ": " + key + ": '%' must be followed by '%' or '(name)s'");
+        return config_error(at_line(ini_.path, line) + ": " + key + ": '%' must be followed by '%' or '(name)s'");
       std::string name = lower(raw.substr(i + 2, close - i - 2));
       if (const IniValue* value = find(name)) {
         auto text = interpolate(key, value->text, line, depth + 1);
@@ -169,7 +167,7 @@ class Settings {
       } else if (name == "here") {
         out += here_;
       } else {
-        return config(at_line(ini_.path, line) + ": " + key + ": %(" + name + ")s names no key of [" +
+        return config_error(at_line(ini_.path, line) + ": " + key + ": %(" + name + ")s names no key of [" +
                       section_ + "] or [DEFAULT]");
       }
       i = close + 1;
@@ -189,7 +187,7 @@ Result<fs::path> resolve_location(const Ini& ini, const IniValue& value, std::st
   // Alembic reads "package:dir" as a directory inside an installed Python package; finding it
   // needs Python's import machinery.
   if (!path.is_absolute() && location.find(':') != std::string_view::npos)
-    return config(
+    return config_error(
         at_line(ini.path, value.line) + ": " + std::string(key) + " \"" + std::string(location) +
         "\" names a directory in a Python package; schemagate needs a path (e.g. %(here)s/migrations)");
   return (fs::path(ini.path).parent_path() / path).lexically_normal();
@@ -236,7 +234,7 @@ Result<std::vector<std::string>> split_locations(const Settings& settings, const
       {"space", ' '}, {"newline", '\n'}, {"os", ':'}, {":", ':'}, {";", ';'}};
   auto sep = kSeparators.find(separator->text);
   if (sep == kSeparators.end())
-    return config(at_line(settings.ini_path(), separator->line) + ": " + separator_key + " \"" +
+    return config_error(at_line(settings.ini_path(), separator->line) + ": " + separator_key + " \"" +
                   separator->text + "\": expected space, newline, os, : or ;");
   size_t begin = 0;
   const std::string& text = locations.text;
@@ -405,7 +403,7 @@ class Tokenizer {
   }
 
   Error unterminated(int line, bool triple) const {
-    return bad(at_line(path_, line) +
+    return bad_migrations(at_line(path_, line) +
                (triple ? ": unterminated triple-quoted string" : ": unterminated string"));
   }
 
@@ -547,11 +545,11 @@ void find_assignments(const std::vector<LogicalLine>& lines, std::optional<Assig
 Status list_revision_files(const fs::path& dir, bool recursive, std::vector<fs::path>& out) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
-  if (ec) return config(dir.string() + ": cannot read: " + ec.message());
+  if (ec) return config_error(dir.string() + ": cannot read: " + ec.message());
   std::vector<fs::path> files;
   std::vector<fs::path> dirs;
   for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return config(dir.string() + ": cannot read: " + ec.message());
+    if (ec) return config_error(dir.string() + ": cannot read: " + ec.message());
     std::error_code kind;
     if (it->is_directory(kind)) {
       if (!it->is_symlink(kind)) dirs.push_back(it->path());  // os.walk does not follow links
@@ -561,7 +559,7 @@ Status list_revision_files(const fs::path& dir, bool recursive, std::vector<fs::
     if (name.ends_with(".py") && !name.starts_with(".#") && !name.starts_with("__init__"))
       files.push_back(it->path());
   }
-  if (ec) return config(dir.string() + ": cannot read: " + ec.message());
+  if (ec) return config_error(dir.string() + ": cannot read: " + ec.message());
   if (dir.filename().string().ends_with("__pycache__") ||
       (dir.filename().empty() && dir.parent_path().filename().string().ends_with("__pycache__")))
     files.clear();
@@ -581,7 +579,7 @@ Result<std::vector<std::string>> version_dirs(const Ini& ini, const Settings& se
   if (!locations) return locations.error();
   if (!*locations || (*locations)->text.empty()) {
     if (std::string why = not_a_directory(project.versions_dir); !why.empty())
-      return config(at_line(ini.path, script_location.line) + ": script_location \"" + script_location.text +
+      return config_error(at_line(ini.path, script_location.line) + ": script_location \"" + script_location.text +
                     "\" has no versions directory (" + project.versions_dir + ": " + why + ")");
     return std::vector<std::string>{project.versions_dir};
   }
@@ -599,11 +597,11 @@ Result<std::vector<std::string>> version_dirs(const Ini& ini, const Settings& se
       continue;
     }
     if (std::string why = not_a_directory(*dir); !why.empty())
-      return config(at_line(ini.path, listed.line) + ": version_locations: " + dir->string() + ": " + why);
+      return config_error(at_line(ini.path, listed.line) + ": version_locations: " + dir->string() + ": " + why);
     dirs.push_back(dir->string());
   }
   if (dirs.empty())
-    return config(at_line(ini.path, listed.line) +
+    return config_error(at_line(ini.path, listed.line) +
                   ": version_locations: none of these directories exists: " + joined(missing, ", "));
   return dirs;
 }
@@ -614,13 +612,13 @@ Status check_graph(const std::vector<Revision>& revisions) {
   for (const Revision& r : revisions) {
     auto [slot, inserted] = by_id.emplace(r.id, &r);
     if (!inserted)
-      return bad(at_line(r.path, r.line) + ": duplicate revision id " + single_quoted(r.id) + " (also " +
+      return bad_migrations(at_line(r.path, r.line) + ": duplicate revision id " + single_quoted(r.id) + " (also " +
                  at_line(slot->second->path, slot->second->line) + ")");
   }
   for (const Revision& r : revisions)
     for (const std::string& parent : r.parents)
       if (!by_id.count(parent))
-        return bad(at_line(r.path, r.parents_line) + ": down_revision names " + single_quoted(parent) +
+        return bad_migrations(at_line(r.path, r.parents_line) + ": down_revision names " + single_quoted(parent) +
                    ", which no revision file has");
 
   // Depth-first along parents; meeting a revision still on the path is a cycle.
@@ -647,7 +645,7 @@ Status check_graph(const std::vector<Revision>& revisions) {
           if (in_cycle) cycle.push_back(step.first->id);
         }
         cycle.push_back(parent->id);
-        return bad(at_line(parent->path, parent->parents_line) +
+        return bad_migrations(at_line(parent->path, parent->parents_line) +
                    ": revisions form a cycle: " + joined(cycle, " -> "));
       }
       if (mark == Mark::Unseen) {
@@ -678,22 +676,22 @@ Result<Revision> parse_revision(std::string_view path, std::string text) {
   Revision r;
   r.path = std::string(path);
   if (!revision)
-    return bad(at_line(path, 1) +
+    return bad_migrations(at_line(path, 1) +
                ": no revision id: expected a top-level assignment like revision = \"ae1027a6acf\"");
   auto id = literal_of(revision->value);
   if (!id || !id->is_single_string)
-    return bad(at_line(path, revision->line) +
+    return bad_migrations(at_line(path, revision->line) +
                ": revision must be a string literal (read without running Python)");
-  if (id->strings[0].empty()) return bad(at_line(path, revision->line) + ": revision is empty");
+  if (id->strings[0].empty()) return bad_migrations(at_line(path, revision->line) + ": revision is empty");
   r.id = id->strings[0];
   r.line = revision->line;
 
   if (!down_revision)
-    return bad(at_line(path, revision->line) +
+    return bad_migrations(at_line(path, revision->line) +
                ": no down_revision (the first revision has down_revision = None)");
   auto parents = literal_of(down_revision->value);
   if (!parents)
-    return bad(
+    return bad_migrations(
         at_line(path, down_revision->line) +
         ": down_revision must be None, a string literal or a tuple of them (read without running Python)");
   // Alembic drops a parent named twice.
@@ -706,13 +704,13 @@ Result<Revision> parse_revision(std::string_view path, std::string text) {
 
 Result<Project> read_project(const std::string& ini_path, const std::string& section) {
   auto text = read_file(ini_path);
-  if (!text) return config(ini_path + ": cannot read: " + text.error().message);
+  if (!text) return config_error(ini_path + ": cannot read: " + text.error().message);
   auto ini = parse_ini(*text, ini_path);
   if (!ini) return ini.error();
 
   std::error_code ec;
   fs::path absolute = fs::absolute(ini_path, ec);
-  if (ec) return config(ini_path + ": " + ec.message());
+  if (ec) return config_error(ini_path + ": " + ec.message());
   Settings settings(*ini, section, absolute.lexically_normal().parent_path().string());
 
   Project project;
@@ -720,12 +718,12 @@ Result<Project> read_project(const std::string& ini_path, const std::string& sec
   auto script_location = settings.get("script_location");
   if (!script_location) return script_location.error();
   if (!*script_location || (*script_location)->text.empty())
-    return config(ini_path + ": no script_location in [" + section + "]");
+    return config_error(ini_path + ": no script_location in [" + section + "]");
   const IniValue& location = **script_location;
   auto script_dir = resolve_location(*ini, location, "script_location", location.text);
   if (!script_dir) return script_dir.error();
   if (std::string why = not_a_directory(*script_dir); !why.empty())
-    return config(at_line(ini_path, location.line) + ": script_location \"" + location.text + "\": " + why);
+    return config_error(at_line(ini_path, location.line) + ": script_location \"" + location.text + "\": " + why);
   project.versions_dir = (*script_dir / "versions").string();
 
   auto dirs = version_dirs(*ini, settings, project, location);
@@ -744,7 +742,7 @@ Result<Project> read_project(const std::string& ini_path, const std::string& sec
     fs::path real = fs::canonical(file, ec);
     if (!seen.insert(ec ? file : real).second) continue;
     auto content = read_file(file.string());
-    if (!content) return bad(file.string() + ": cannot read: " + content.error().message);
+    if (!content) return bad_migrations(file.string() + ": cannot read: " + content.error().message);
     auto revision = parse_revision(file.string(), std::move(*content));
     if (!revision) return revision.error();
     project.revisions.push_back(std::move(*revision));
@@ -766,7 +764,7 @@ Result<std::string> single_head(const Project& project) {
   std::vector<std::string> all = heads(project);
   if (all.empty()) return std::string();
   if (all.size() > 1)
-    return bad("several Alembic heads: " + joined(all, ", ") + " (merge them with `alembic merge heads`)");
+    return bad_migrations("several Alembic heads: " + joined(all, ", ") + " (merge them with `alembic merge heads`)");
   return all[0];
 }
 
@@ -776,7 +774,7 @@ Result<std::vector<std::string>> pending(const Project& project, const std::vect
   std::vector<std::string> stack;
   for (const std::string& id : current) {
     if (!by_id.count(id))
-      return bad("alembic_version holds " + single_quoted(id) + ", which no revision file has");
+      return bad_migrations("alembic_version holds " + single_quoted(id) + ", which no revision file has");
     stack.push_back(id);
   }
   while (!stack.empty()) {

@@ -1,4 +1,5 @@
 #include "migrate/apply.h"
+#include "db/sqlstate.h"
 
 #include <algorithm>
 #include <cctype>
@@ -24,10 +25,6 @@ constexpr size_t kBatchBytes = 16 << 20;
 // statements that open and close its transaction, rather than copied into a batch: libpq already
 // holds a copy of it while it is sent, and a container's memory limit counts every copy.
 constexpr size_t kSentApartBytes = 4 << 20;
-
-bool is_retryable(const Error& e) {
-  return e.sqlstate == "55P03" || e.sqlstate == "40P01" || e.sqlstate == "40001";
-}
 
 bool is_utf8_lead(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
 
@@ -172,7 +169,7 @@ class Applier {
         continue;
       }
       const Error& e = ran.error();
-      if (!is_retryable(e) || retries_left == 0) return e;
+      if (!db::sqlstate::is_transient(e) || retries_left == 0) return e;
       --retries_left;
       if (Status paused = pause_before_retry(e, options_.retry_attempts - retries_left); !paused)
         return paused.error();
@@ -275,7 +272,7 @@ class Applier {
       // The server found it complete after all; it ran without its tracking row: undo it.
       (void)conn_.exec("rollback", Interrupt{});
       done = 0;
-      return unlocated(Error{ErrorKind::MigrationFailed, "ends inside an unterminated quote or comment", 0, {}},
+      return unlocated(migration_failed("ends inside an unterminated quote or comment"),
                        section(*batch.pieces.front().migration));
     }
     if (ran) {
@@ -400,7 +397,7 @@ class Applier {
         if (waits_for_others)
           (void)conn_.exec("set lock_timeout = " + std::to_string(options_.lock_timeout.count()), stop_,
                            options_.deadline);
-        if (ran || !may_retry || conn_.in_transaction() || !is_retryable(ran.error()) ||
+        if (ran || !may_retry || conn_.in_transaction() || !db::sqlstate::is_transient(ran.error()) ||
             attempt > options_.retry_attempts)
           break;
         const Error& e = ran.error();
@@ -423,11 +420,10 @@ class Applier {
       }
       if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
       if (e.kind == ErrorKind::Timeout || options_.deadline.expired())
-        return Error{ErrorKind::Timeout, "out of time (migrations.timeout) in " + label(m) +
+        return timed_out("out of time (migrations.timeout) in " + label(m) +
                                              ", outside a transaction: its statement was cancelled; the statements "
                                              "before it stay done and the migration is marked dirty" +
-                                             blockers_.named(),
-                     0, {}};
+                                             blockers_.named());
       e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
                   ". Check the database; if you finish the migration by hand, `schemagate repair` records it "
                   "as applied; if you undo it, delete its row: delete from " + table_ + version_is;
@@ -457,11 +453,10 @@ class Applier {
 
   Error out_of_time(const Migration& m, const Migration* last = nullptr) {
     std::string what = last ? "the batch " + label(m) + " ... " + label(*last) : label(m);
-    return Error{ErrorKind::Timeout,
+    return timed_out(
                  "out of time (migrations.timeout) while " +
                      std::string(direction_ == Direction::up ? "applying " : "rolling back ") + what +
-                     ": the statement was cancelled and rolled back" + blockers_.named(),
-                 0, {}};
+                     ": the statement was cancelled and rolled back" + blockers_.named());
   }
 
   db::Connection& conn_;

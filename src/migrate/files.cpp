@@ -14,8 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Error bad(std::string message) { return Error{ErrorKind::BadMigrations, std::move(message), 0, {}}; }
-
 std::string at_line(std::string_view path, int line) {
   return std::string(path) + ":" + std::to_string(line);
 }
@@ -140,14 +138,14 @@ Result<std::vector<Marker>> find_markers(std::string_view text, std::string_view
         } else if (iequals_prefix(rest, "down")) {
           rest.remove_prefix(4);
         } else {
-          return bad(at_line(path, line) + ": unknown marker; expected -- migrate:up or -- migrate:down");
+          return bad_migrations(at_line(path, line) + ": unknown marker; expected -- migrate:up or -- migrate:down");
         }
         for (std::string_view opt : words_of(rest)) {
           std::string lower;
           for (char c : opt) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
           if (lower == "transaction:false") m.transactional = false;
           else if (lower != "transaction:true")
-            return bad(at_line(path, line) + ": unknown marker option \"" + std::string(opt) + "\"; expected transaction:false");
+            return bad_migrations(at_line(path, line) + ": unknown marker option \"" + std::string(opt) + "\"; expected transaction:false");
         }
         markers.push_back(m);
       }
@@ -218,9 +216,9 @@ Result<NameParts> split_name(std::string_view file, std::string_view path) {
   size_t digits = 0;
   while (digits < stem.size() && std::isdigit(static_cast<unsigned char>(stem[digits]))) ++digits;
   if (digits == 0)
-    return bad(std::string(path) + ": the name must start with a version number (e.g. 20240101120000_create_users.sql)");
+    return bad_migrations(std::string(path) + ": the name must start with a version number (e.g. 20240101120000_create_users.sql)");
   if (digits < stem.size() && stem[digits] != '_' && stem[digits] != '-')
-    return bad(std::string(path) + ": the version must be followed by _ or - and a name (e.g. 0003_add_users.sql)");
+    return bad_migrations(std::string(path) + ": the version must be followed by _ or - and a name (e.g. 0003_add_users.sql)");
   std::string_view v = stem.substr(0, digits);
   p.version_text = std::string(v);
   while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);
@@ -251,7 +249,7 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
   if (!parts) return parts.error();
   if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);  // editors on Windows add a BOM
   if (size_t at = first_bad_byte(text); at != std::string::npos)
-    return bad(at_line(path, line_of(text, at)) +
+    return bad_migrations(at_line(path, line_of(text, at)) +
                (text[at] == '\0' ? ": NUL byte in SQL" : ": not valid UTF-8"));
 
   Migration m;
@@ -276,16 +274,16 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
   for (const Marker& mk : *markers) {
     const Marker*& slot = mk.is_up ? up : down;
     if (slot)
-      return bad(at_line(path, mk.line) + ": second -- migrate:" + (mk.is_up ? "up" : "down") +
+      return bad_migrations(at_line(path, mk.line) + ": second -- migrate:" + (mk.is_up ? "up" : "down") +
                  " marker (the first is on line " + std::to_string(slot->line) + ")");
     slot = &mk;
   }
-  if (!up) return bad(at_line(path, 1) + ": no -- migrate:up marker; a migration file starts with -- migrate:up");
+  if (!up) return bad_migrations(at_line(path, 1) + ": no -- migrate:up marker; a migration file starts with -- migrate:up");
   if (down && down->line < up->line)
-    return bad(at_line(path, down->line) + ": -- migrate:down comes before -- migrate:up (line " +
+    return bad_migrations(at_line(path, down->line) + ": -- migrate:down comes before -- migrate:up (line " +
                std::to_string(up->line) + ")");
   if (!is_blank(std::string_view(text).substr(0, up->line_begin)))
-    return bad(at_line(path, 1) + ": SQL before the -- migrate:up marker (line " + std::to_string(up->line) + ")");
+    return bad_migrations(at_line(path, 1) + ": SQL before the -- migrate:up marker (line " + std::to_string(up->line) + ")");
 
   auto fill = [&](Section& s, const Marker& mk, size_t end) {
     s.present = true;
@@ -310,13 +308,13 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
 Result<std::vector<Migration>> read_dir(const std::string& dir) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
-  if (ec) return bad("migrations directory \"" + dir + "\": " + ec.message());
+  if (ec) return bad_migrations("migrations directory \"" + dir + "\": " + ec.message());
   std::vector<fs::path> files;
   for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return bad("migrations directory \"" + dir + "\": " + ec.message());
+    if (ec) return bad_migrations("migrations directory \"" + dir + "\": " + ec.message());
     if (it->path().extension() == ".sql") files.push_back(it->path());
   }
-  if (ec) return bad("migrations directory \"" + dir + "\": " + ec.message());
+  if (ec) return bad_migrations("migrations directory \"" + dir + "\": " + ec.message());
   std::sort(files.begin(), files.end());
 
   std::map<std::string, Migration, decltype(&version_less)> by_version(&version_less);
@@ -324,7 +322,7 @@ Result<std::vector<Migration>> read_dir(const std::string& dir) {
   for (const fs::path& file : files) {
     std::string path = file.string();
     auto content = read_file(path);
-    if (!content) return bad(path + ": cannot read: " + content.error().message);
+    if (!content) return bad_migrations(path + ": cannot read: " + content.error().message);
     auto m = parse_file(file.filename().string(), path, std::move(*content));
     if (!m) return m.error();
     bool single = !file.stem().string().ends_with(".up") && !file.stem().string().ends_with(".down");
@@ -340,7 +338,7 @@ Result<std::vector<Migration>> read_dir(const std::string& dir) {
     Section& mine = m->up.present ? have.up : have.down;
     if (single || is_single[m->version] || mine.present) {
       const std::string& other = have.up.present ? have.up.path : have.down.path;
-      return bad(path + ": duplicate version " + m->version + " (also " + other + ")");
+      return bad_migrations(path + ": duplicate version " + m->version + " (also " + other + ")");
     }
     mine = theirs;
     if (m->up.present) {
@@ -350,7 +348,7 @@ Result<std::vector<Migration>> read_dir(const std::string& dir) {
   }
   std::vector<Migration> out;
   for (auto& [version, m] : by_version) {
-    if (!m.up.present) return bad(m.down.path + ": a .down.sql without its .up.sql (version " + version + ")");
+    if (!m.up.present) return bad_migrations(m.down.path + ": a .down.sql without its .up.sql (version " + version + ")");
     out.push_back(std::move(m));
   }
   return out;

@@ -1,4 +1,5 @@
 #include "migrate/history.h"
+#include "db/sqlstate.h"
 
 #include <algorithm>
 #include <cctype>
@@ -38,14 +39,14 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
   // SELECT * so that the same query reads our table and one adopted from another tool.
   auto rows = conn.exec("select * from " + qualified(table), stop);
   if (!rows) {
-    if (rows.error().sqlstate == "42P01") return std::vector<AppliedRow>{};
+    if (rows.error().sqlstate == db::sqlstate::kUndefinedTable) return std::vector<AppliedRow>{};
     Error e = rows.error();
     e.message = "reading " + qualified(table) + ": " + e.message;
     return e;
   }
   int version = rows->column("version");
   if (version < 0)
-    return Error{ErrorKind::BadMigrations, qualified(table) + " has no version column: it is not a migrations table", 0, {}};
+    return bad_migrations(qualified(table) + " has no version column: it is not a migrations table");
   int name = rows->column("name"), checksum = rows->column("checksum"), dirty = rows->column("dirty"),
       applied_at = rows->column("applied_at"), duration = rows->column("duration_ms");
   auto text = [&](int r, int c) { return c < 0 || rows->is_null(r, c) ? std::string() : std::string(rows->at(r, c)); };
@@ -72,9 +73,8 @@ Result<TableName> resolve_schema(db::Connection& conn, const TableName& table, c
   auto rows = conn.exec("select current_schema()", stop);
   if (!rows) return rows.error();
   if (rows->size() != 1 || rows->is_null(0, 0))
-    return Error{ErrorKind::Config, "no schema for the tracking table " + qualified(table) +
-                                        ": the search_path names no existing schema; set MIGRATIONS_TABLE=schema.table",
-                 0, {}};
+    return config_error("no schema for the tracking table " + qualified(table) +
+                                        ": the search_path names no existing schema; set MIGRATIONS_TABLE=schema.table");
   TableName resolved = table;
   resolved.schema = std::string(rows->at(0, 0));
   resolved.schema_quoted = true;

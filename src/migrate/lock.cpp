@@ -51,14 +51,13 @@ Status take_lock(db::Connection& conn, const TableName& table, Deadline deadline
     if (deadline.expired())
     {
       std::string who = holder(conn, table, stop);
-      return Error{ErrorKind::Timeout,
-                   "timed out waiting for the migration lock" + (who.empty() ? std::string() : " (held by " + who + ")"),
-                   0, {}};
+      return timed_out(
+                   "timed out waiting for the migration lock" + (who.empty() ? std::string() : " (held by " + who + ")"));
     }
     // Each poll is quick; its own bound keeps a stalled server from outliving the deadline much.
     auto got = conn.query(try_lock, params, stop, Deadline::after(std::chrono::seconds(10)).earlier(deadline));
     if (!got && got.error().kind == ErrorKind::Timeout && deadline.expired())
-      return Error{ErrorKind::Timeout, "timed out waiting for the migration lock", 0, {}};
+      return timed_out("timed out waiting for the migration lock");
     if (!got) return got.error();
     if (got->size() == 1 && got->at(0, 0) == "t") {
       if (next_report != start) log::info("migration lock taken");

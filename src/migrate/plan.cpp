@@ -53,10 +53,9 @@ Result<Plan> plan_up(const std::vector<Migration>& files, const std::vector<Appl
   if (!problems.empty()) {
     std::string message;
     for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
-    return Error{ErrorKind::BadMigrations,
+    return bad_migrations(
                  message + ". Nothing was applied. Once a person has checked the database and the files, "
-                           "`schemagate repair` records the files as they are now",
-                 0, {}};
+                           "`schemagate repair` records the files as they are now");
   }
   for (const Migration& m : files) {
     if (!to.empty() && version_less(to, m.version)) break;

@@ -12,7 +12,7 @@
 namespace schemagate {
 namespace {
 
-Error system_error(int err) { return Error{ErrorKind::Internal, std::strerror(err), 0, {}}; }
+Error system_error(int err) { return internal_error(std::strerror(err)); }
 
 bool write_all(int fd, std::string_view text) {
   while (!text.empty()) {

@@ -33,7 +33,20 @@ struct Error {
 
 // SPEC §5.
 int exit_code(const Error& error);
-Error interrupted(int signal);
+
+// One constructor per kind, so that a call site reads as what went wrong.
+Error migration_failed(std::string message);                    // 1
+Error verify_failed(std::string message);                       // 2
+Error still_pending(std::string message);                       // 3
+Error usage_error(std::string message);                         // 64
+Error bad_migrations(std::string message);                      // 65
+Error unreachable(std::string message, std::string sqlstate = {});  // 69
+Error internal_error(std::string message);                      // 70
+Error timed_out(std::string message);                           // 75
+Error config_error(std::string message);                        // 78
+Error not_executable(std::string message);                      // 126
+Error not_found(std::string message);                           // 127
+Error interrupted(int signal);                                  // 128 + signal
 
 template <class T>
 class [[nodiscard]] Result {

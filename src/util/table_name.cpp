@@ -20,7 +20,7 @@ std::string_view trim(std::string_view s) {
 }
 
 Error bad(std::string_view text, std::string_view why) {
-  return Error{ErrorKind::Config, "table name \"" + escape_controls(text) + "\": " + std::string(why), 0, {}};
+  return config_error("table name \"" + escape_controls(text) + "\": " + std::string(why));
 }
 
 std::string folded(const std::string& part, bool quoted) {

@@ -71,8 +71,8 @@ Status critical_tables(db::Connection& conn, std::span<const TableName> tables, 
     size_t index = std::stoul(std::string(rows->at(r, 0))) - 1;
     missing += (missing.empty() ? "" : ", ") + tables[index].as_written;
   }
-  return Error{ErrorKind::VerifyFailed,
-               "critical table" + std::string(rows->size() > 1 ? "s" : "") + " missing: " + missing, 0, {}};
+  return verify_failed(
+               "critical table" + std::string(rows->size() > 1 ? "s" : "") + " missing: " + missing);
 }
 
 }  // namespace schemagate::verify

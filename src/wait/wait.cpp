@@ -1,4 +1,5 @@
 #include "wait/wait.h"
+#include "db/sqlstate.h"
 
 #include <algorithm>
 #include <string>
@@ -8,8 +9,6 @@
 namespace schemagate::wait {
 namespace {
 
-bool is_auth_failure(const Error& e) { return e.sqlstate == "28P01" || e.sqlstate == "28000"; }
-
 // One attempt: a session, then proof that it can answer and write.
 Result<db::Connection> attempt(const db::Target& target, const Policy& policy, const Interrupt& stop) {
   auto deadline = Deadline::after(policy.attempt_timeout);
@@ -18,7 +17,7 @@ Result<db::Connection> attempt(const db::Target& target, const Policy& policy, c
   auto rows = conn->query("select pg_catalog.pg_is_in_recovery()", {}, stop, deadline);
   if (!rows) return rows.error();
   if (rows->size() == 1 && rows->at(0, 0) == "t")
-    return Error{ErrorKind::Unreachable, "the server is a read-only standby (in recovery)", 0, {}};
+    return unreachable("the server is a read-only standby (in recovery)");
   return conn;
 }
 
@@ -42,10 +41,9 @@ Result<db::Connection> until_ready(const db::Target& target, const Policy& polic
     const Error& e = conn.error();
     if (e.kind == ErrorKind::Interrupted) return e;
     const std::string progress = "attempt " + std::to_string(n) + "/" + std::to_string(attempts);
-    if (is_auth_failure(e)) {
+    if (db::sqlstate::is_auth_failure(e)) {
       // Retrying a rejected password only delays the error and may lock the account.
-      return Error{ErrorKind::Unreachable, db + " refused the credentials (" + progress + ", not retried): " + e.message,
-                   0, e.sqlstate};
+      return unreachable(db + " refused the credentials (" + progress + ", not retried): " + e.message, e.sqlstate);
     }
     last_reason = e.message;
     log::warn(progress + " failed: " + e.message, {{"db", db}});
@@ -53,10 +51,9 @@ Result<db::Connection> until_ready(const db::Target& target, const Policy& polic
       if (int sig = stop.sleep_until(Deadline::after(policy.interval))) return interrupted(sig);
     }
   }
-  return Error{ErrorKind::Unreachable,
+  return unreachable(
                db + " not ready after " + std::to_string(attempts) + " attempts (" + seconds_since(start) +
-                   "): " + last_reason,
-               0, {}};
+                   "): " + last_reason);
 }
 
 }  // namespace schemagate::wait
