@@ -35,9 +35,4 @@ Result<db::Connection> wait_until_ready(const Context& ctx, const db::Target& ta
 // Both: the session every database command starts from.
 Result<db::Connection> connect(const Context& ctx);
 
-// SPEC §1 steps 4-6 on an open session: the lock-free pending check, then lock, plan and apply
-// (or, in check-only mode, report pending; with --await, wait for another runner). `to` limits
-// the plan. `explicit_up` (the `up` command) applies whatever migrations.auto and --await say.
-Status migrate_up(const Context& ctx, db::Connection& conn, const std::string& to = "", bool explicit_up = false);
-
 }  // namespace schemagate::commands

@@ -1,76 +1,39 @@
 // `schemagate run`, the default command: SPEC §1 read top to bottom.
-#include <chrono>
-#include <ctime>
-
 #include "commands/commands.h"
-#include "commands/migrations.h"
+#include "commands/inputs.h"
+#include "commands/report.h"
 #include "exec/handover.h"
 #include "log/log.h"
-#include "util/file.h"
-#include "util/json.h"
 #include "verify/verify.h"
 
 namespace schemagate::commands {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = Report::Clock;
 
-// What the status file (SCHEMAGATE_STATUS_FILE) tells an app's /health endpoint.
-struct Report {
-  std::string status = "failed";
-  std::string error;
-  std::optional<Progress> progress;
-  std::vector<std::pair<std::string, long long>> timings_ms;
-  Clock::time_point started = Clock::now();
-
-  void time(std::string step, Clock::time_point since) {
-    timings_ms.emplace_back(std::move(step),
-                            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
-  }
-};
-
-// Written whole or not at all (rename), and never the reason a start fails.
-void write_status_file(const config::Settings& s, Report& report) {
-  if (s.status_file.empty()) return;
-  report.time("total", report.started);
-  char when[32];
-  std::time_t now = std::time(nullptr);
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::string json = "{\"status\":" + json_string(report.status) + ",\"time\":" + json_string(when);
-  if (report.progress) {
-    json += ",\"current_version\":" + (report.progress->current.empty() ? std::string("null")
-                                                                       : json_string(report.progress->current));
-    json += ",\"pending\":[";
-    for (size_t i = 0; i < report.progress->pending.size(); ++i)
-      json += (i ? "," : "") + json_string(report.progress->pending[i]);
-    json += "]";
-  } else {
-    json += ",\"current_version\":null,\"pending\":null";
-  }
-  json += ",\"error\":" + (report.error.empty() ? std::string("null") : json_string(log::scrub(report.error)));
-  json += ",\"timings_ms\":{";
-  for (size_t i = 0; i < report.timings_ms.size(); ++i)
-    json += (i ? "," : "") + json_string(report.timings_ms[i].first) + ":" + std::to_string(report.timings_ms[i].second);
-  json += "}}\n";
-  if (Status written = replace_file(s.status_file, json); !written)
-    log::warn("cannot write the status file " + s.status_file + ": " + written.error().message);
+// 4-6. lock, plan, apply (or check-only, --await, the migrate command), as the settings say.
+Status migrate_step(Context& ctx, db::Connection& conn, const db::Target& target, Report& report) {
+  const Interrupt& stop = ctx.gate.interrupt();
+  auto inputs = load_inputs(ctx.settings);
+  if (!inputs) return inputs.error();
+  Status migrated = migrate::up(conn, *inputs, up_options(ctx, target), stop);
+  if (!ctx.settings.status_file.empty())
+    if (auto progress = migrate::progress(conn, *inputs, stop)) report.progress = *progress;
+  return migrated;
 }
 
 // Steps 3-7. The connection lives only inside this function, so it is closed before the exec.
 Status gate(Context& ctx, const db::Target& target, Report& report) {
-  const Interrupt& stop = ctx.gate.interrupt();
   auto step = Clock::now();
   auto conn = wait_until_ready(ctx, target);  // 3. wait
   report.time("wait", step);
   if (!conn) return conn.error();
   step = Clock::now();
-  Status migrated = migrate_up(ctx, *conn);  // 4-6. lock, plan, apply
+  Status migrated = migrate_step(ctx, *conn, target, report);  // 4-6. migrate
   report.time("migrate", step);
-  if (!ctx.settings.status_file.empty())
-    if (auto progress = read_progress(ctx.settings, *conn, stop); progress) report.progress = *progress;
   if (!migrated) return migrated.error();
   step = Clock::now();
-  Status verified = verify::critical_tables(*conn, ctx.settings.critical_tables, stop);  // 7. verify
+  Status verified = verify::critical_tables(*conn, ctx.settings.critical_tables, ctx.gate.interrupt());  // 7. verify
   report.time("verify", step);
   return verified;
 }
@@ -78,7 +41,7 @@ Status gate(Context& ctx, const db::Target& target, Report& report) {
 // 8. hand over, or report readiness when there is no app.
 Status start_app(Context& ctx, Report& report) {
   if (int sig = ctx.gate.interrupt().signal()) return interrupted(sig);
-  write_status_file(ctx.settings, report);
+  report.write(ctx.settings.status_file);
   const auto& app = ctx.invocation.app;
   if (app.empty()) {
     log::info("done; no app to start", {{"status", report.status}});
@@ -91,9 +54,9 @@ Status start_app(Context& ctx, Report& report) {
 }  // namespace
 
 Status run(Context& ctx) {
-  const config::Settings& s = ctx.settings;
+  const config::Settings& s = ctx.settings;  // 1. configured by main
   Report report;
-  if (s.skip) {
+  if (s.skip) {  // 2. skip?
     log::warn("skip requested (" + s.source_of("skip").describe() +
               "): waiting, migrations and checks are bypassed; no database contact");
     report.status = "skipped";
@@ -106,7 +69,7 @@ Status run(Context& ctx) {
     report.error = gated.error().message;
     // Permissive mode serves degraded rather than not at all; a stop request is never "degraded".
     if (s.fail_on_error || gated.error().kind == ErrorKind::Interrupted) {
-      write_status_file(s, report);
+      report.write(s.status_file);
       return gated.error();
     }
     log::error(gated.error().message);
@@ -116,7 +79,7 @@ Status run(Context& ctx) {
   } else {
     report.status = "ok";
   }
-  return start_app(ctx, report);
+  return start_app(ctx, report);  // 8. hand over
 }
 
 }  // namespace schemagate::commands

@@ -1,5 +1,4 @@
 #include "db/connection.h"
-#include "db/sqlstate.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -10,6 +9,7 @@
 #include <chrono>
 #include <vector>
 
+#include "db/sqlstate.h"
 #include "log/log.h"
 
 namespace schemagate::db {
@@ -292,6 +292,10 @@ int Connection::backend_pid() const { return conn_ ? PQbackendPID(conn_.get()) :
 
 bool Connection::in_transaction() const {
   return conn_ && PQtransactionStatus(conn_.get()) != PQTRANS_IDLE;
+}
+
+void Connection::rollback() {
+  (void)exec("rollback", Interrupt{}, Deadline::after(cancel_wait_));
 }
 
 int Connection::server_version_number() const { return conn_ ? PQserverVersion(conn_.get()) : 0; }

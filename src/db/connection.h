@@ -72,6 +72,9 @@ class Connection {
   int backend_pid() const;  // the server process serving this session, or 0
   // Inside a transaction block (open or failed), as the server last said.
   bool in_transaction() const;
+  // Ends the transaction block, open or failed. Not interruptible (a stop must still undo), but
+  // bounded (as a cancel is): a server that no longer answers is dropped, which undoes it too.
+  void rollback();
   // How long a cancelled statement may take to end before the session is dropped (2 s); zero
   // drops it at once, for a session whose answer nobody needs.
   void set_cancel_wait(std::chrono::milliseconds wait) { cancel_wait_ = wait; }

@@ -1,5 +1,4 @@
 #include "migrate/apply.h"
-#include "db/sqlstate.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,8 +8,12 @@
 #include <vector>
 
 #include "db/blockers.h"
+#include "db/session.h"
+#include "db/sqlstate.h"
+#include "db/transaction.h"
 #include "log/log.h"
 #include "migrate/history.h"
+#include "migrate/locate.h"
 #include "migrate/split.h"
 
 namespace schemagate::migrate {
@@ -25,8 +28,6 @@ constexpr size_t kBatchBytes = 16 << 20;
 // statements that open and close its transaction, rather than copied into a batch: libpq already
 // holds a copy of it while it is sent, and a container's memory limit counts every copy.
 constexpr size_t kSentApartBytes = 4 << 20;
-
-bool is_utf8_lead(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
 
 // BEGIN, COMMIT and their kind, DO and CALL: statements whose failure may leave work done or
 // undone beyond themselves.
@@ -44,30 +45,7 @@ bool controls_transactions(std::string_view statement) {
 
 std::string label(const Migration& m) { return m.version_text + (m.name.empty() ? "" : " " + m.name); }
 
-// Milliseconds since this migration started: the session prelude sets the mark.
-constexpr const char* kElapsedMs =
-    "(extract(epoch from clock_timestamp() - coalesce(nullif(current_setting('schemagate.mark', true), '')"
-    "::timestamptz, statement_timestamp())) * 1000)::bigint";
-constexpr const char* kReturning = " returning version as schemagate_version, duration_ms";
-
 enum class Direction { up, down };
-
-// The tracking row, inserted inside the migration's own transaction. RETURNING lets the log name
-// each migration as the server finishes it.
-std::string record_sql(const std::string& table, const Migration& m, bool dirty) {
-  return "insert into " + table + " (version, name, checksum, applied_at, duration_ms, dirty) values (" +
-         literal(m.version_text) + ", " + literal(m.name) + ", " + literal(m.checksum) +
-         ", clock_timestamp(), " + kElapsedMs + ", " + (dirty ? "true" : "false") +
-         ") on conflict (version) do update set name = excluded.name, checksum = excluded.checksum,"
-         " applied_at = excluded.applied_at, duration_ms = excluded.duration_ms, dirty = excluded.dirty" +
-         kReturning;
-}
-
-// Removes the tracking row in the down section's transaction; RETURNING as record_sql does.
-std::string forget_sql(const std::string& table, const Migration& m) {
-  return "delete from " + table + " where version = " + literal(m.version_text) +
-         " returning version as schemagate_version, " + kElapsedMs + " as duration_ms";
-}
 
 // Where one migration's SQL sits inside a batch.
 struct Piece {
@@ -132,7 +110,7 @@ class Applier {
   Applier(db::Connection& conn, const TableName& table, Direction direction, const ApplyOptions& options,
           const Interrupt& stop)
       : conn_(conn),
-        table_(qualified(table)),
+        table_(table),
         direction_(direction),
         options_(options),
         stop_(stop),
@@ -199,12 +177,7 @@ class Applier {
   // before it SET (pg_dump output sets lock_timeout = 0 and an empty search_path), and with the
   // mark its duration is measured from.
   std::string session_prelude() const {
-    std::string setup = "reset all;\nset lock_timeout = " + std::to_string(options_.lock_timeout.count()) +
-                        ";\nset standard_conforming_strings = on;\n";
-    // PostgreSQL 14+: the server notices a vanished client within a second and ends its
-    // statement, so a killed runner's migration and lock do not outlive it.
-    if (conn_.server_version_number() >= 140000) setup += "set client_connection_check_interval = 1000;\n";
-    return setup + "select pg_catalog.set_config('schemagate.mark', clock_timestamp()::text, false);\n";
+    return "reset all;\n" + db::SessionSettings::for_server(conn_, options_.lock_timeout).sql() + start_clock_sql();
   }
 
   // The longest run of transactional migrations from the front of pending that can share one
@@ -257,6 +230,8 @@ class Applier {
     if (batch.own_transaction)
       if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
     blockers_.forget();
+    // The batch opens its own transaction; whatever stops it, none is left open.
+    auto tx = db::Transaction::of(conn_);
     auto ran = conn_.exec(batch.text, stop_, options_.deadline, on_rows);
     // What the server's error position counts in.
     const std::string* sent = &batch.text;
@@ -270,7 +245,7 @@ class Applier {
     }
     if (ran && batch.incomplete) {
       // The server found it complete after all; it ran without its tracking row: undo it.
-      (void)conn_.exec("rollback", Interrupt{});
+      tx.rollback();
       done = 0;
       return unlocated(migration_failed("ends inside an unterminated quote or comment"),
                        section(*batch.pieces.front().migration));
@@ -288,7 +263,7 @@ class Applier {
     done = 0;
     Error e = blockers_.explain(ran.error());
     if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
-    (void)conn_.exec("rollback", Interrupt{});
+    tx.rollback();
     // The migration that failed: the first whose tracking change did not come back.
     const Migration& failed = *batch.pieces[std::min(durations.size(), batch.pieces.size() - 1)].migration;
     // The server holds back a batch's results until it ends, so a cancelled batch cannot say
@@ -340,6 +315,7 @@ class Applier {
     }
     before += prelude_;
     std::optional<size_t> found;
+    auto tx = db::Transaction::of(conn_);  // always rolled back
     // A large migration replays statement by statement: bounded, so that locating an error cannot
     // eat the migration timeout.
     Deadline replay_by = Deadline::after(10s).earlier(options_.deadline);
@@ -354,7 +330,6 @@ class Applier {
         break;
       }
     }
-    (void)conn_.exec("rollback", Interrupt{});
     return found;
   }
 
@@ -364,12 +339,10 @@ class Applier {
               sec.why_not_transactional + "); it stays marked dirty until it finishes");
     auto started = std::chrono::steady_clock::now();
     if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
-    std::string mark_sql = direction_ == Direction::up
-                               ? record_sql(table_, m, true)
-                               : "update " + table_ + " set dirty = true where version = " + literal(m.version_text);
+    std::string mark_sql =
+        direction_ == Direction::up ? record_sql(table_, m, true) : mark_dirty_sql(table_, m.version_text);
     auto mark = conn_.exec(mark_sql, stop_, options_.deadline);
     if (!mark) return mark.error();
-    const std::string version_is = " where version = " + literal(m.version_text);
     bool first = true;
     for (const Statement& s : split(sec.sql)) {
       // Without a server position, errors point at the statement's first token, not the blank before it.
@@ -390,13 +363,13 @@ class Applier {
       const bool may_retry = !first && !waits_for_others && !conn_.in_transaction() && !controls_transactions(s.text);
       Result<db::Rows> ran = Error{};
       for (int attempt = 1;; ++attempt) {
-        if (waits_for_others) (void)conn_.exec("set lock_timeout = 0", stop_, options_.deadline);
+        if (waits_for_others)
+          (void)conn_.exec(db::SessionSettings::lock_timeout_sql(milliseconds(0)), stop_, options_.deadline);
         blockers_.forget();
         ran = conn_.exec(std::string(s.text), stop_, options_.deadline);
         if (!ran) ran = blockers_.explain(ran.error());
         if (waits_for_others)
-          (void)conn_.exec("set lock_timeout = " + std::to_string(options_.lock_timeout.count()), stop_,
-                           options_.deadline);
+          (void)conn_.exec(db::SessionSettings::lock_timeout_sql(options_.lock_timeout), stop_, options_.deadline);
         if (ran || !may_retry || conn_.in_transaction() || !db::sqlstate::is_transient(ran.error()) ||
             attempt > options_.retry_attempts)
           break;
@@ -412,7 +385,7 @@ class Applier {
       // Failing on its first statement, the migration changed nothing: it leaves no mark either
       // (so that `repair` cannot later record it as applied) and may be retried like any other.
       if (first && e.kind == ErrorKind::MigrationFailed && direction_ == Direction::up) {
-        (void)conn_.exec("delete from " + table_ + version_is, stop_, options_.deadline);
+        (void)conn_.exec(delete_sql(table_, m.version_text), stop_, options_.deadline);
         e.message = "migration " + label(m) + " failed: " + e.message;
         size_t at = where(e);
         e.position = 0;
@@ -426,7 +399,7 @@ class Applier {
                                              blockers_.named());
       e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
                   ". Check the database; if you finish the migration by hand, `schemagate repair` records it "
-                  "as applied; if you undo it, delete its row: delete from " + table_ + version_is;
+                  "as applied; if you undo it, delete its row: " + delete_sql(table_, m.version_text);
       // Not retried as a whole: part of the file has run.
       e.sqlstate.clear();
       size_t at = where(e);
@@ -434,10 +407,8 @@ class Applier {
       return located(std::move(e), sec, at);
     }
     auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-    std::string done_sql = direction_ == Direction::up
-                               ? "update " + table_ + " set dirty = false, duration_ms = " + std::to_string(ms.count()) +
-                                     " where version = " + literal(m.version_text)
-                               : "delete from " + table_ + " where version = " + literal(m.version_text);
+    std::string done_sql = direction_ == Direction::up ? mark_done_sql(table_, m.version_text, ms)
+                                                        : delete_sql(table_, m.version_text);
     auto clear = conn_.exec(done_sql, stop_, options_.deadline);
     if (!clear) {
       // The migration itself has run: retrying would run it twice.
@@ -460,7 +431,7 @@ class Applier {
   }
 
   db::Connection& conn_;
-  std::string table_;
+  TableName table_;
   Direction direction_;
   const ApplyOptions& options_;
   const Interrupt& stop_;
@@ -471,24 +442,6 @@ class Applier {
 };
 
 }  // namespace
-
-size_t byte_offset_of(std::string_view text, int char_position) {
-  int seen = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (!is_utf8_lead(text[i])) continue;
-    if (++seen == char_position) return i;
-  }
-  return text.size();
-}
-
-std::string locate(const Section& section, size_t byte_offset) {
-  std::string_view sql = std::string_view(section.sql).substr(0, std::min(byte_offset, section.sql.size()));
-  int line = section.first_line + static_cast<int>(std::count(sql.begin(), sql.end(), '\n'));
-  size_t line_start = sql.rfind('\n');
-  line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
-  int column = 1 + static_cast<int>(std::count_if(sql.begin() + static_cast<long>(line_start), sql.end(), is_utf8_lead));
-  return section.path + ":" + std::to_string(line) + ":" + std::to_string(column);
-}
 
 Result<int> apply(db::Connection& conn, const TableName& table, std::span<const Migration* const> pending,
                   const ApplyOptions& options, const Interrupt& stop) {

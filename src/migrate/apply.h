@@ -11,11 +11,12 @@
 
 namespace schemagate::migrate {
 
+// SPEC §4's limits, as the command's settings give them.
 struct ApplyOptions {
-  std::chrono::milliseconds lock_timeout{5000};  // per statement (SPEC §4 migrations.lock_timeout)
-  int retry_attempts = 3;                        // for lock timeouts, deadlocks, serialization failures
-  std::chrono::milliseconds retry_delay{5000};
-  Deadline deadline = Deadline::never();         // the whole step (MIGRATION_TIMEOUT_SECONDS)
+  std::chrono::milliseconds lock_timeout{};  // per statement (MIGRATION_LOCK_TIMEOUT)
+  int retry_attempts = 0;                    // for lock timeouts, deadlocks, serialization failures
+  std::chrono::milliseconds retry_delay{};   // MIGRATION_RETRY_DELAY_SECONDS
+  Deadline deadline = Deadline::never();     // the whole step (MIGRATION_TIMEOUT_SECONDS)
 };
 
 // SPEC §1 step 6: applies `pending` in order and logs one line per migration.
@@ -39,11 +40,5 @@ Result<int> apply(db::Connection& conn, const TableName& table, std::span<const 
 // tracking row in the same transaction. Same grouping, errors and requirements as apply.
 Result<int> revert(db::Connection& conn, const TableName& table, std::span<const Migration* const> applied,
                    const ApplyOptions& options, const Interrupt& stop);
-
-// "path:line:col" for a byte offset into a section's SQL; columns count characters, as the
-// server's error positions do. Exposed for unit tests.
-std::string locate(const Section& section, size_t byte_offset);
-// The byte offset of a 1-based character position in text (the server counts characters).
-size_t byte_offset_of(std::string_view text, int char_position);
 
 }  // namespace schemagate::migrate

@@ -1,10 +1,9 @@
 #include "migrate/history.h"
-#include "db/sqlstate.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "migrate/files.h"
+#include "db/sqlstate.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -14,6 +13,20 @@ std::string quote_ident(const std::string& name) {
   for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
+
+// A value spliced into SQL: a standard-conforming string literal.
+std::string literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string version_is(std::string_view version_text) { return " where version = " + literal(version_text); }
+
+// Milliseconds since this migration started (start_clock_sql set the mark).
+constexpr const char* kElapsedMs =
+    "(extract(epoch from clock_timestamp() - coalesce(nullif(current_setting('schemagate.mark', true), '')"
+    "::timestamptz, statement_timestamp())) * 1000)::bigint";
 
 std::string without_leading_zeros(std::string_view v) {
   while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);
@@ -26,12 +39,6 @@ std::string qualified(const TableName& table) {
   std::string out;
   if (!table.schema.empty()) out = quote_ident(table.schema_as_stored()) + ".";
   return out + quote_ident(table.name_as_stored());
-}
-
-std::string literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
 }
 
 Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableName& table,
@@ -123,6 +130,58 @@ Status ensure_table(db::Connection& conn, const TableName& table, const Interrup
     return e;
   }
   return {};
+}
+
+Status record_checksums(db::Connection& conn, const TableName& table, std::span<const Migration* const> list,
+                        const Interrupt& stop) {
+  std::string sql;
+  for (const Migration* m : list)
+    sql += "insert into " + qualified(table) + " (version, name, checksum, dirty) values (" + literal(m->version_text) +
+           ", " + literal(m->name) + ", " + literal(m->checksum) +
+           ", false) on conflict (version) do update set checksum = excluded.checksum, name = excluded.name;\n";
+  auto done = conn.exec(sql, stop);
+  if (!done) return done.error();
+  return {};
+}
+
+std::string start_clock_sql() {
+  return "select pg_catalog.set_config('schemagate.mark', clock_timestamp()::text, false);\n";
+}
+
+std::string record_sql(const TableName& table, const Migration& m, bool dirty) {
+  return "insert into " + qualified(table) + " (version, name, checksum, applied_at, duration_ms, dirty) values (" +
+         literal(m.version_text) + ", " + literal(m.name) + ", " + literal(m.checksum) + ", clock_timestamp(), " +
+         kElapsedMs + ", " + (dirty ? "true" : "false") +
+         ") on conflict (version) do update set name = excluded.name, checksum = excluded.checksum,"
+         " applied_at = excluded.applied_at, duration_ms = excluded.duration_ms, dirty = excluded.dirty"
+         " returning version as schemagate_version, duration_ms";
+}
+
+std::string forget_sql(const TableName& table, const Migration& m) {
+  return delete_sql(table, m.version_text) + " returning version as schemagate_version, " + kElapsedMs +
+         " as duration_ms";
+}
+
+std::string mark_dirty_sql(const TableName& table, std::string_view version_text) {
+  return "update " + qualified(table) + " set dirty = true" + version_is(version_text);
+}
+
+std::string mark_done_sql(const TableName& table, std::string_view version_text, std::chrono::milliseconds took) {
+  return "update " + qualified(table) + " set dirty = false, duration_ms = " + std::to_string(took.count()) +
+         version_is(version_text);
+}
+
+std::string delete_sql(const TableName& table, std::string_view version_text) {
+  return "delete from " + qualified(table) + version_is(version_text);
+}
+
+std::string clear_dirty_sql(const TableName& table, std::string_view version_text) {
+  return "update " + qualified(table) + " set dirty = false" + version_is(version_text);
+}
+
+std::string store_checksum_sql(const TableName& table, const Migration& m) {
+  return "update " + qualified(table) + " set checksum = " + literal(m.checksum) + ", name = " + literal(m.name) +
+         version_is(m.version_text);
 }
 
 }  // namespace schemagate::migrate

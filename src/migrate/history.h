@@ -1,9 +1,14 @@
 #pragma once
-// The tracking table (SPEC §3): what has been applied, read and written through one connection.
+// The tracking table (SPEC §3): what has been applied. Every statement that reads or writes it is
+// here; apply, repair and stamp send what these functions build.
+#include <chrono>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db/connection.h"
+#include "migrate/files.h"
 #include "util/interrupt.h"
 #include "util/result.h"
 #include "util/table_name.h"
@@ -39,7 +44,27 @@ Result<TableName> resolve_schema(db::Connection& conn, const TableName& table, c
 // golang-migrate in place by adding the missing columns. REQUIRES: the advisory lock is held.
 Status ensure_table(db::Connection& conn, const TableName& table, const Interrupt& stop);
 
-// SQL text for a value spliced into a batch: a standard-conforming string literal.
-std::string literal(std::string_view text);
+// Stores the files' checksums (and names) on rows that have none or, in repair, a stale one: an
+// upsert, since a table adopted from golang-migrate holds only its newest version's row.
+Status record_checksums(db::Connection& conn, const TableName& table, std::span<const Migration* const> list,
+                        const Interrupt& stop);
+
+// The statements below are SQL text, sent alone or inside a batch; values are spliced in as
+// standard-conforming literals (db::SessionSettings turns standard_conforming_strings on).
+
+// Marks the start of a migration, for the duration its tracking row records.
+std::string start_clock_sql();
+// The migration's row, written inside its own transaction (or, `dirty`, before a migration that
+// runs outside one). RETURNING lets the log name each migration as the server finishes it.
+std::string record_sql(const TableName& table, const Migration& m, bool dirty);
+// A rolled-back migration's row removed inside the down section's transaction; RETURNING as record_sql.
+std::string forget_sql(const TableName& table, const Migration& m);
+// A non-transactional migration: marked dirty before its down section runs, done after its last statement.
+std::string mark_dirty_sql(const TableName& table, std::string_view version_text);
+std::string mark_done_sql(const TableName& table, std::string_view version_text, std::chrono::milliseconds took);
+std::string delete_sql(const TableName& table, std::string_view version_text);
+// repair: after a person has checked.
+std::string clear_dirty_sql(const TableName& table, std::string_view version_text);
+std::string store_checksum_sql(const TableName& table, const Migration& m);
 
 }  // namespace schemagate::migrate

@@ -1,12 +1,13 @@
 #include "migrate/lock.h"
 
 #include <array>
-#include <cctype>
 #include <chrono>
 #include <random>
 #include <string>
 
+#include "db/session.h"
 #include "log/log.h"
+#include "migrate/history.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -39,20 +40,49 @@ std::string holder(db::Connection& conn, const TableName& table, const Interrupt
          ", connected " + std::string(rows->at(0, 2)) + ")";
 }
 
+class AdvisoryLock final : public Lock {
+ public:
+  AdvisoryLock(db::Connection& conn, TableName table) : conn_(conn), table_(std::move(table)) {}
+  AdvisoryLock(const AdvisoryLock&) = delete;
+  AdvisoryLock& operator=(const AdvisoryLock&) = delete;
+  // The session may be gone or inside a failed transaction by now; then it has given the lock
+  // back already or will when it ends, and the unlock's failure says nothing new.
+  ~AdvisoryLock() override {
+    if (held_ && !conn_.in_transaction()) (void)unlock(Interrupt{}, Deadline::after(1s));
+  }
+
+  Status release(const Interrupt& stop) override {
+    held_ = false;
+    return unlock(stop, Deadline::never());
+  }
+
+ private:
+  Status unlock(const Interrupt& stop, Deadline deadline) {
+    auto params = key_params(table_);
+    auto done = conn_.query(std::string("select pg_catalog.pg_advisory_unlock(") + kKey + ")", params, stop, deadline);
+    if (!done) return done.error();
+    return {};
+  }
+
+  db::Connection& conn_;
+  TableName table_;
+  bool held_ = true;
+};
+
 }  // namespace
 
-Status take_lock(db::Connection& conn, const TableName& table, Deadline deadline, const Interrupt& stop) {
+Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& table, Deadline deadline,
+                                        const Interrupt& stop) {
   auto params = key_params(table);
   const std::string try_lock = std::string("select pg_catalog.pg_try_advisory_lock(") + kKey + ")";
   std::mt19937 jitter(std::random_device{}());
   auto start = std::chrono::steady_clock::now();
   auto next_report = start;
   for (;;) {
-    if (deadline.expired())
-    {
+    if (deadline.expired()) {
       std::string who = holder(conn, table, stop);
-      return timed_out(
-                   "timed out waiting for the migration lock" + (who.empty() ? std::string() : " (held by " + who + ")"));
+      return timed_out("timed out waiting for the migration lock" +
+                       (who.empty() ? std::string() : " (held by " + who + ")"));
     }
     // Each poll is quick; its own bound keeps a stalled server from outliving the deadline much.
     auto got = conn.query(try_lock, params, stop, Deadline::after(std::chrono::seconds(10)).earlier(deadline));
@@ -61,7 +91,7 @@ Status take_lock(db::Connection& conn, const TableName& table, Deadline deadline
     if (!got) return got.error();
     if (got->size() == 1 && got->at(0, 0) == "t") {
       if (next_report != start) log::info("migration lock taken");
-      return {};
+      return std::unique_ptr<Lock>(std::make_unique<AdvisoryLock>(conn, table));
     }
     auto now = std::chrono::steady_clock::now();
     if (now >= next_report) {
@@ -75,11 +105,30 @@ Status take_lock(db::Connection& conn, const TableName& table, Deadline deadline
   }
 }
 
-Status release_lock(db::Connection& conn, const TableName& table, const Interrupt& stop) {
-  auto params = key_params(table);
-  auto done = conn.query(std::string("select pg_catalog.pg_advisory_unlock(") + kKey + ")", params, stop);
-  if (!done) return done.error();
-  return {};
+Result<TableName> prepare_session(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
+                                  const Interrupt& stop) {
+  auto limited = conn.exec(db::SessionSettings::for_server(conn, lock_timeout).sql(), stop);
+  if (!limited) return limited.error();
+  return resolve_schema(conn, table, stop);
+}
+
+Result<Locked> lock_tracking_table(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
+                                   Deadline deadline, const Interrupt& stop) {
+  auto resolved = prepare_session(conn, table, lock_timeout, stop);
+  if (!resolved) return resolved.error();
+  auto lock = take_lock(conn, *resolved, deadline, stop);
+  if (!lock) return lock.error();
+  return Locked{std::move(*resolved), std::move(*lock), {}};
+}
+
+Result<Locked> lock_and_read_history(db::Connection& conn, const TableName& table,
+                                     std::chrono::milliseconds lock_timeout, Deadline deadline, const Interrupt& stop) {
+  auto locked = lock_tracking_table(conn, table, lock_timeout, deadline, stop);
+  if (!locked) return locked.error();
+  auto applied = read_history(conn, locked->table, stop);
+  if (!applied) return applied.error();
+  locked->applied = std::move(*applied);
+  return locked;
 }
 
 }  // namespace schemagate::migrate

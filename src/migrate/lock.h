@@ -1,5 +1,9 @@
 #pragma once
+// SPEC §1 step 4: the migration lock, so that replicas that start together migrate one at a time.
+#include <memory>
+
 #include "db/connection.h"
+#include "migrate/history.h"
 #include "util/deadline.h"
 #include "util/interrupt.h"
 #include "util/result.h"
@@ -7,13 +11,43 @@
 
 namespace schemagate::migrate {
 
-// SPEC §1 step 4: the session-level advisory lock keyed on database, schema and tracking table,
-// so replicas that start together migrate one at a time. Waiters poll pg_try_advisory_lock
-// rather than block in pg_advisory_lock: a blocked waiter would deadlock with a CREATE INDEX
-// CONCURRENTLY run by the holder (it waits for every open transaction, the waiter's included).
-// While waiting, logs who holds the lock. Errors: Timeout (75) at the deadline, Interrupted.
-// The lock lives as long as the session; release_lock gives it back earlier.
-Status take_lock(db::Connection& conn, const TableName& table, Deadline deadline, const Interrupt& stop);
-Status release_lock(db::Connection& conn, const TableName& table, const Interrupt& stop);
+// A held migration lock. Dropping it gives the lock back (silently; a session that is gone has
+// given it back already); release() does so now and reports a failure. The connection it was taken
+// on must outlive it. Implementations: the session advisory lock (take_lock); a lock that holds
+// through a transaction-mode pooler would be another.
+class Lock {
+ public:
+  virtual ~Lock() = default;
+  virtual Status release(const Interrupt& stop) = 0;
+};
+
+// The session-level advisory lock keyed on database, schema and tracking table. Waiters poll
+// pg_try_advisory_lock rather than block in pg_advisory_lock: a blocked waiter would deadlock with
+// a CREATE INDEX CONCURRENTLY run by the holder (it waits for every open transaction, the waiter's
+// included). While waiting, logs who holds the lock. Errors: Timeout (75) at the deadline,
+// Interrupted. REQUIRES: `table` has its schema resolved (resolve_schema), so that every replica
+// computes the same key whatever its search_path.
+Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& table, Deadline deadline,
+                                        const Interrupt& stop);
+
+// What every command that changes the tracking table starts with: the session's limits
+// (db::SessionSettings: lock_timeout, client_connection_check_interval), since the steps around the
+// migrations take locks too and a killed runner must not leave its statement running; then the
+// tracking table's schema resolved (resolve_schema). `lock_timeout` is MIGRATION_LOCK_TIMEOUT.
+Result<TableName> prepare_session(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
+                                  const Interrupt& stop);
+
+struct Locked {
+  TableName table;  // with its schema resolved
+  std::unique_ptr<Lock> lock;
+  std::vector<AppliedRow> applied;  // read under the lock, by lock_and_read_history only
+};
+// prepare_session, then take_lock.
+Result<Locked> lock_tracking_table(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
+                                   Deadline deadline, const Interrupt& stop);
+// lock_tracking_table, then what is applied read again under the lock: another replica may have
+// applied migrations while this one waited (SPEC §1 step 4).
+Result<Locked> lock_and_read_history(db::Connection& conn, const TableName& table,
+                                     std::chrono::milliseconds lock_timeout, Deadline deadline, const Interrupt& stop);
 
 }  // namespace schemagate::migrate

@@ -66,4 +66,21 @@ Result<Plan> plan_up(const std::vector<Migration>& files, const std::vector<Appl
   return plan;
 }
 
+Result<std::vector<const Migration*>> plan_down(const std::vector<Migration>& files,
+                                                const std::vector<AppliedRow>& applied, int steps,
+                                                const std::string& to) {
+  std::vector<const Migration*> chosen;
+  if (steps == 0) steps = 1;
+  for (auto row = applied.rbegin(); row != applied.rend(); ++row) {
+    if (to.empty() ? static_cast<int>(chosen.size()) == steps : !version_less(to, row->version)) break;
+    for (const auto& file : files)
+      if (file.version == row->version) chosen.push_back(&file);
+  }
+  for (const auto* c : chosen)
+    if (!c->down.present || c->down.sql.empty())
+      return bad_migrations(c->up.path + ": version " + c->version_text +
+                            " has no down section to roll back with; nothing was rolled back");
+  return chosen;
+}
+
 }  // namespace schemagate::migrate

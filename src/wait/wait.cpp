@@ -1,9 +1,9 @@
 #include "wait/wait.h"
-#include "db/sqlstate.h"
 
 #include <algorithm>
 #include <string>
 
+#include "db/sqlstate.h"
 #include "log/log.h"
 
 namespace schemagate::wait {

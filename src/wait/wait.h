@@ -8,9 +8,10 @@
 
 namespace schemagate::wait {
 
+// DB_MAX_RETRIES and DB_RETRY_INTERVAL, as the settings give them.
 struct Policy {
-  int attempts = 30;  // values below 1 still make one attempt
-  std::chrono::milliseconds interval{2000};
+  int attempts = 0;  // values below 1 still make one attempt
+  std::chrono::milliseconds interval{};
   // One attempt gives up after this long: a host that drops packets must not hang the wait.
   std::chrono::milliseconds attempt_timeout{10000};
 };

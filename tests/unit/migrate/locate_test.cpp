@@ -1,6 +1,6 @@
 // SPEC §1 step 6: a failed migration is reported as file:line:col. The server gives a 1-based
 // character position in the SQL it was sent; these turn it into the place in the file an editor shows.
-#include "migrate/apply.h"
+#include "migrate/locate.h"
 
 #include <doctest/doctest.h>
 

@@ -1,0 +1,109 @@
+#include "commands/inputs.h"
+
+#include <filesystem>
+
+#include "log/log.h"
+#include "wait/wait.h"
+
+namespace schemagate::commands {
+
+namespace {
+
+// Inputs naming the tracking table the settings give; nothing to migrate yet.
+Result<migrate::Inputs> with_table(const config::Settings& s) {
+  auto table = parse_table_name(s.migrations_table);
+  if (!table) return table.error();
+  migrate::Inputs m;
+  m.table = *table;
+  return m;
+}
+
+}  // namespace
+
+Result<migrate::Inputs> load_files(const config::Settings& s) {
+  auto inputs = with_table(s);
+  if (!inputs) return inputs.error();
+  migrate::Inputs& m = *inputs;
+  m.dir = s.migrations_dir;
+  std::error_code ec;
+  bool defaulted = s.source_of("migrations.dir").kind == config::Source::Kind::Default;
+  if (defaulted && !std::filesystem::exists(m.dir, ec) && std::filesystem::is_directory("db/migrations", ec))
+    m.dir = "db/migrations";
+  if (defaulted && !std::filesystem::exists(m.dir, ec)) {
+    log::debug("no migrations directory (migrations/ or db/migrations/): nothing to apply");
+    m.none_configured = true;
+    return inputs;
+  }
+  auto files = migrate::read_dir(m.dir);
+  if (!files) {
+    Error e = files.error();
+    if (!defaulted && e.message.starts_with("migrations directory"))
+      e.message += " (" + s.source_of("migrations.dir").describe() + ")";
+    return e;
+  }
+  m.files = std::move(*files);
+  return inputs;
+}
+
+Result<migrate::Inputs> load_inputs(const config::Settings& s) {
+  if (s.migrate_command.empty()) return load_files(s);
+  auto inputs = with_table(s);
+  if (!inputs) return inputs.error();
+  inputs->command = s.migrate_command;
+  auto project = find_alembic_project(s);
+  if (!project) return project.error();
+  inputs->alembic = std::move(*project);
+  return inputs;
+}
+
+Result<std::optional<migrate::alembic::Project>> find_alembic_project(const config::Settings& s) {
+  // Where alembic itself looks: its -c/--config and -n/--name options when the command is alembic,
+  // else ./alembic.ini and its [alembic] section.
+  std::string ini = "alembic.ini", section = "alembic";
+  const auto& argv = s.migrate_command;
+  if (std::filesystem::path(argv.front()).filename() == "alembic") {
+    for (size_t i = 1; i < argv.size(); ++i) {
+      std::string_view a = argv[i];
+      bool has_next = i + 1 < argv.size();
+      if ((a == "-c" || a == "--config") && has_next) ini = argv[++i];
+      else if (a.starts_with("--config=")) ini = std::string(a.substr(9));
+      else if ((a == "-n" || a == "--name") && has_next) section = argv[++i];
+      else if (a.starts_with("--name=")) section = std::string(a.substr(7));
+    }
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(ini, ec)) return std::optional<migrate::alembic::Project>{};
+  auto project = migrate::alembic::read_project(ini, section);
+  if (!project) return project.error();
+  return std::optional<migrate::alembic::Project>{std::move(*project)};
+}
+
+Result<Prepared> connect_and_load_files(const Context& ctx) {
+  auto conn = connect(ctx);
+  if (!conn) return conn.error();
+  auto inputs = load_files(ctx.settings);
+  if (!inputs) return inputs.error();
+  return Prepared{std::move(*conn), std::move(*inputs)};
+}
+
+migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool explicit_up) {
+  const config::Settings& s = ctx.settings;
+  migrate::UpOptions o;
+  if (!explicit_up) o.mode = s.await ? migrate::Mode::await : s.auto_migrate ? migrate::Mode::apply : migrate::Mode::check_only;
+  o.to = ctx.invocation.to;
+  o.timeout = s.migration_timeout;
+  o.lock_timeout = s.lock_timeout;
+  o.retry_attempts = s.retry_attempts;
+  o.retry_delay = s.retry_delay;
+  o.check_only_because = "migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")";
+  // The command connects where schemagate does; PG* variables pass through unchanged.
+  if (!s.database_url.empty()) o.command_env.emplace_back("DATABASE_URL", s.database_url);
+  const Interrupt& stop = ctx.gate.interrupt();
+  o.reconnect = [target, &stop](std::chrono::milliseconds attempt_timeout) {
+    return wait::until_ready(target, wait::Policy{.attempts = 1, .interval = {}, .attempt_timeout = attempt_timeout},
+                             stop);
+  };
+  return o;
+}
+
+}  // namespace schemagate::commands

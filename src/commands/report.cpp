@@ -1,0 +1,40 @@
+#include "commands/report.h"
+
+#include <ctime>
+
+#include "log/log.h"
+#include "util/file.h"
+#include "util/json.h"
+
+namespace schemagate::commands {
+
+void Report::time(std::string step, Clock::time_point since) {
+  timings_ms.emplace_back(std::move(step),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
+}
+
+void Report::write(const std::string& path) {
+  if (path.empty()) return;
+  time("total", started);
+  char when[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::string json = "{\"status\":" + json_string(status) + ",\"time\":" + json_string(when);
+  if (progress) {
+    json += ",\"current_version\":" + (progress->current.empty() ? std::string("null") : json_string(progress->current));
+    json += ",\"pending\":[";
+    for (size_t i = 0; i < progress->pending.size(); ++i) json += (i ? "," : "") + json_string(progress->pending[i]);
+    json += "]";
+  } else {
+    json += ",\"current_version\":null,\"pending\":null";
+  }
+  json += ",\"error\":" + (error.empty() ? std::string("null") : json_string(log::scrub(error)));
+  json += ",\"timings_ms\":{";
+  for (size_t i = 0; i < timings_ms.size(); ++i)
+    json += (i ? "," : "") + json_string(timings_ms[i].first) + ":" + std::to_string(timings_ms[i].second);
+  json += "}}\n";
+  if (Status written = replace_file(path, json); !written)
+    log::warn("cannot write the status file " + path + ": " + written.error().message);
+}
+
+}  // namespace schemagate::commands

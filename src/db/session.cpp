@@ -1,0 +1,25 @@
+#include "db/session.h"
+
+namespace schemagate::db {
+namespace {
+
+std::string set(Scope scope) { return scope == Scope::transaction ? "set local " : "set "; }
+
+}  // namespace
+
+SessionSettings SessionSettings::for_server(const Connection& conn, std::chrono::milliseconds lock_timeout) {
+  return SessionSettings{lock_timeout, conn.server_version_number() >= 140000};
+}
+
+std::string SessionSettings::lock_timeout_sql(std::chrono::milliseconds timeout, Scope scope) {
+  return set(scope) + "lock_timeout = " + std::to_string(timeout.count());
+}
+
+std::string SessionSettings::sql(Scope scope) const {
+  // standard_conforming_strings: the tracking rows' literals are written for it.
+  std::string out = lock_timeout_sql(lock_timeout, scope) + ";\n" + set(scope) + "standard_conforming_strings = on;\n";
+  if (check_client_connection) out += set(scope) + "client_connection_check_interval = 1000;\n";
+  return out;
+}
+
+}  // namespace schemagate::db

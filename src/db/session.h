@@ -1,0 +1,28 @@
+#pragma once
+// What a migrating session runs under (SPEC §1 steps 4 and 6), in one place: issued once for the
+// session (SET) or inside one transaction (SET LOCAL), so nothing depends on where it is sent.
+#include <chrono>
+#include <string>
+
+#include "db/connection.h"
+
+namespace schemagate::db {
+
+enum class Scope { session, transaction };
+
+struct SessionSettings {
+  std::chrono::milliseconds lock_timeout{};
+  // PostgreSQL 14+: the server notices a vanished client within a second and ends its statement,
+  // so a killed runner's migration and lock do not outlive it.
+  bool check_client_connection = false;
+
+  // For this connection's server: client_connection_check_interval only where it exists.
+  static SessionSettings for_server(const Connection& conn, std::chrono::milliseconds lock_timeout);
+
+  // "set lock_timeout = 5000;\nset standard_conforming_strings = on;\n..." (SET LOCAL for Scope::transaction).
+  std::string sql(Scope scope = Scope::session) const;
+  // One setting alone: CREATE INDEX CONCURRENTLY runs with lock_timeout 0 and gets it back after.
+  static std::string lock_timeout_sql(std::chrono::milliseconds timeout, Scope scope = Scope::session);
+};
+
+}  // namespace schemagate::db
