@@ -29,20 +29,6 @@ constexpr size_t kBatchBytes = 16 << 20;
 // holds a copy of it while it is sent, and a container's memory limit counts every copy.
 constexpr size_t kSentApartBytes = 4 << 20;
 
-// BEGIN, COMMIT and their kind, DO and CALL: statements whose failure may leave work done or
-// undone beyond themselves.
-bool controls_transactions(std::string_view statement) {
-  std::string_view text = without_leading_comments(statement);
-  size_t n = 0;
-  while (n < text.size() && std::isalpha(static_cast<unsigned char>(text[n]))) ++n;
-  std::string word(text.substr(0, n));
-  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (std::string_view w : {"begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release",
-                             "prepare", "do", "call"})
-    if (word == w) return true;
-  return false;
-}
-
 std::string label(const Migration& m) { return m.version_text + (m.name.empty() ? "" : " " + m.name); }
 
 enum class Direction { up, down };

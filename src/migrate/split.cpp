@@ -196,4 +196,16 @@ std::string_view without_leading_comments(std::string_view sql) {
 
 bool is_blank(std::string_view sql) { return without_leading_comments(sql).empty(); }
 
+bool controls_transactions(std::string_view statement) {
+  std::string_view text = without_leading_comments(statement);
+  size_t n = 0;
+  while (n < text.size() && std::isalpha(static_cast<unsigned char>(text[n]))) ++n;
+  std::string word(text.substr(0, n));
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view w : {"begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release",
+                             "prepare", "do", "call"})
+    if (word == w) return true;
+  return false;
+}
+
 }  // namespace schemagate::migrate

@@ -25,5 +25,8 @@ bool is_complete(std::string_view sql);
 std::string_view without_leading_comments(std::string_view sql);
 // True when the text is only blanks and comments.
 bool is_blank(std::string_view sql);
+// BEGIN, COMMIT and their kind, DO and CALL: statements whose failure may leave work done or
+// undone beyond themselves.
+bool controls_transactions(std::string_view statement);
 
 }  // namespace schemagate::migrate
