@@ -7,7 +7,7 @@
 #include "commands/migrations.h"
 #include "exec/child.h"
 #include "log/log.h"
-#include "migrate/alembic.h"
+#include "migrate/alembic/graph.h"
 #include "migrate/apply.h"
 #include "migrate/lock.h"
 #include "migrate/plan.h"

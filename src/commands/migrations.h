@@ -7,7 +7,7 @@
 #include "db/connection.h"
 #include <optional>
 
-#include "migrate/alembic.h"
+#include "migrate/alembic/project.h"
 #include "migrate/apply.h"
 #include "migrate/files.h"
 #include "util/table_name.h"

@@ -2,6 +2,7 @@
 #include "commands/commands.h"
 #include "db/sqlstate.h"
 #include "commands/migrations.h"
+#include "migrate/alembic/graph.h"
 #include "migrate/plan.h"
 #include "util/file.h"
 #include "util/json.h"
