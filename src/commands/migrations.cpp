@@ -7,6 +7,7 @@
 #include "commands/migrations.h"
 #include "exec/child.h"
 #include "log/log.h"
+#include "migrate/alembic/current.h"
 #include "migrate/alembic/graph.h"
 #include "migrate/apply.h"
 #include "migrate/lock.h"
@@ -58,14 +59,9 @@ Status await_others(const Context& ctx, db::Connection& conn, const Migrations& 
 Result<std::vector<std::string>> alembic_pending(db::Connection& conn, const migrate::alembic::Project& project,
                                                  const Interrupt& stop) {
   if (auto head = migrate::alembic::single_head(project); !head) return head.error();
-  auto rows = conn.exec("select version_num from alembic_version", stop);
-  std::vector<std::string> current;
-  if (rows) {
-    for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
-  } else if (rows.error().sqlstate != db::sqlstate::kUndefinedTable) {
-    return rows.error();
-  }
-  return migrate::alembic::pending(project, current);
+  auto current = migrate::alembic::read_current(conn, stop);
+  if (!current) return current.error();
+  return migrate::alembic::pending(project, *current);
 }
 
 // Steps 4-6 from taking the lock on: read what is applied, plan, apply, release.
@@ -210,23 +206,10 @@ Status migrate_with_command(const Context& ctx, db::Connection& conn, bool expli
 }  // namespace
 
 Result<std::optional<migrate::alembic::Project>> find_alembic_project(const config::Settings& s) {
-  // Where alembic itself looks: its -c/--config and -n/--name options when the command is alembic,
-  // else ./alembic.ini and its [alembic] section.
-  std::string ini = "alembic.ini", section = "alembic";
-  const auto& argv = s.migrate_command;
-  if (std::filesystem::path(argv.front()).filename() == "alembic") {
-    for (size_t i = 1; i < argv.size(); ++i) {
-      std::string_view a = argv[i];
-      bool has_next = i + 1 < argv.size();
-      if ((a == "-c" || a == "--config") && has_next) ini = argv[++i];
-      else if (a.starts_with("--config=")) ini = std::string(a.substr(9));
-      else if ((a == "-n" || a == "--name") && has_next) section = argv[++i];
-      else if (a.starts_with("--name=")) section = std::string(a.substr(7));
-    }
-  }
+  auto ini = migrate::alembic::ini_for(s.migrate_command);
   std::error_code ec;
-  if (!std::filesystem::exists(ini, ec)) return std::optional<migrate::alembic::Project>{};
-  auto project = migrate::alembic::read_project(ini, section);
+  if (!std::filesystem::exists(ini.path, ec)) return std::optional<migrate::alembic::Project>{};
+  auto project = migrate::alembic::read_project(ini.path, ini.section);
   if (!project) return project.error();
   return std::optional<migrate::alembic::Project>{std::move(*project)};
 }
@@ -247,10 +230,9 @@ Result<Progress> read_progress(const config::Settings& s, db::Connection& conn, 
     auto project = find_alembic_project(s);
     if (!project) return project.error();
     if (!*project) return p;
-    auto rows = conn.exec("select version_num from alembic_version order by 1", stop);
-    std::vector<std::string> current;
-    if (rows)
-      for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
+    // Progress is only reported, never decided on: a failed read counts as nothing applied.
+    auto read = migrate::alembic::read_current(conn, stop);
+    std::vector<std::string> current = read ? std::move(*read) : std::vector<std::string>{};
     p.current = joined(current);
     auto pending = migrate::alembic::pending(**project, current);
     if (pending) p.pending = *pending;

@@ -1,7 +1,7 @@
 
 #include "commands/commands.h"
-#include "db/sqlstate.h"
 #include "commands/migrations.h"
+#include "migrate/alembic/current.h"
 #include "migrate/alembic/graph.h"
 #include "migrate/plan.h"
 #include "util/file.h"
@@ -12,13 +12,9 @@ namespace {
 
 // An Alembic project's status, as `alembic current` and `alembic heads` would give it.
 Status alembic_status(const Context& ctx, db::Connection& conn, const migrate::alembic::Project& project) {
-  auto rows = conn.exec("select version_num from alembic_version order by 1", ctx.gate.interrupt());
-  std::vector<std::string> current;
-  if (rows) {
-    for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
-  } else if (rows.error().sqlstate != db::sqlstate::kUndefinedTable) {
-    return rows.error();
-  }
+  auto read = migrate::alembic::read_current(conn, ctx.gate.interrupt());
+  if (!read) return read.error();
+  const std::vector<std::string>& current = *read;
   auto heads = migrate::alembic::heads(project);
   auto pending = migrate::alembic::pending(project, current);
   auto list = [](const std::vector<std::string>& ids, bool json) {

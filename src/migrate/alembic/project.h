@@ -17,6 +17,15 @@ struct Project {
   std::vector<Revision> revisions;        // in the order the files were read
 };
 
+// Where `alembic` itself looks for its configuration: its -c/--config and -n/--name options
+// (also as --config=PATH, --name=NAME) when argv[0]'s file name is `alembic`, else ./alembic.ini
+// and its [alembic] section. Pure: nothing is read from disk.
+struct IniChoice {
+  std::string path = "alembic.ini";
+  std::string section = "alembic";
+};
+IniChoice ini_for(const std::vector<std::string>& argv);
+
 // Reads alembic.ini's [alembic] section (or `section`, as `alembic -n NAME` does) and every
 // revision file. The ini is read as Python's configparser reads it: `key = value` or `key: value`,
 // indented continuation lines, # and ; comment lines, %(key)s and %% interpolation with %(here)s

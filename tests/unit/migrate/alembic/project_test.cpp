@@ -152,5 +152,32 @@ TEST_CASE("another ini section can be named, as alembic -n does") {
   CHECK(project->versions_dir == dir.at("audit/versions"));
 }
 
+TEST_CASE("the ini file and section are where alembic's -c/--config and -n/--name point") {
+  IniChoice plain = ini_for({"alembic", "upgrade", "head"});
+  CHECK(plain.path == "alembic.ini");
+  CHECK(plain.section == "alembic");
+
+  IniChoice short_options =
+      ini_for({"/usr/bin/alembic", "-c", "db/alembic.ini", "-n", "audit", "upgrade", "head"});
+  CHECK(short_options.path == "db/alembic.ini");
+  CHECK(short_options.section == "audit");
+
+  IniChoice long_options = ini_for({"alembic", "--config", "a.ini", "--name=audit", "upgrade", "head"});
+  CHECK(long_options.path == "a.ini");
+  CHECK(long_options.section == "audit");
+  CHECK(ini_for({"alembic", "--config=b.ini", "--name", "billing", "upgrade", "head"}).path == "b.ini");
+
+  // A trailing option without its value names nothing.
+  CHECK(ini_for({"alembic", "upgrade", "head", "-c"}).path == "alembic.ini");
+}
+
+TEST_CASE("a migrate command that is not alembic itself keeps alembic.ini and [alembic]") {
+  IniChoice wrapped = ini_for({"./migrate.sh", "-c", "other.ini", "-n", "other"});
+  CHECK(wrapped.path == "alembic.ini");
+  CHECK(wrapped.section == "alembic");
+  CHECK(ini_for({"python3", "-m", "alembic", "-c", "other.ini", "upgrade", "head"}).path == "alembic.ini");
+  CHECK(ini_for({}).path == "alembic.ini");
+}
+
 }  // namespace
 }  // namespace schemagate::migrate::alembic
