@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "check.h"
-#include "migrate/alembic.h"
+#include "migrate/alembic/python.h"
 #include "migrate/files.h"
 #include "migrate/split.h"
 

@@ -57,23 +57,10 @@ Result<migrate::Inputs> load_inputs(const config::Settings& s) {
 }
 
 Result<std::optional<migrate::alembic::Project>> find_alembic_project(const config::Settings& s) {
-  // Where alembic itself looks: its -c/--config and -n/--name options when the command is alembic,
-  // else ./alembic.ini and its [alembic] section.
-  std::string ini = "alembic.ini", section = "alembic";
-  const auto& argv = s.migrate_command;
-  if (std::filesystem::path(argv.front()).filename() == "alembic") {
-    for (size_t i = 1; i < argv.size(); ++i) {
-      std::string_view a = argv[i];
-      bool has_next = i + 1 < argv.size();
-      if ((a == "-c" || a == "--config") && has_next) ini = argv[++i];
-      else if (a.starts_with("--config=")) ini = std::string(a.substr(9));
-      else if ((a == "-n" || a == "--name") && has_next) section = argv[++i];
-      else if (a.starts_with("--name=")) section = std::string(a.substr(7));
-    }
-  }
+  auto ini = migrate::alembic::ini_for(s.migrate_command);
   std::error_code ec;
-  if (!std::filesystem::exists(ini, ec)) return std::optional<migrate::alembic::Project>{};
-  auto project = migrate::alembic::read_project(ini, section);
+  if (!std::filesystem::exists(ini.path, ec)) return std::optional<migrate::alembic::Project>{};
+  auto project = migrate::alembic::read_project(ini.path, ini.section);
   if (!project) return project.error();
   return std::optional<migrate::alembic::Project>{std::move(*project)};
 }

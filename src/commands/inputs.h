@@ -5,7 +5,7 @@
 #include <string>
 
 #include "commands/commands.h"
-#include "migrate/alembic.h"
+#include "migrate/alembic/project.h"
 #include "migrate/up.h"
 
 namespace schemagate::commands {

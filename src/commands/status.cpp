@@ -1,6 +1,7 @@
 #include "commands/commands.h"
 #include "commands/inputs.h"
-#include "migrate/command.h"
+#include "migrate/alembic/current.h"
+#include "migrate/alembic/graph.h"
 #include "migrate/plan.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -10,7 +11,7 @@ namespace {
 
 // An Alembic project's status, as `alembic current` and `alembic heads` would give it.
 Status alembic_status(const Context& ctx, db::Connection& conn, const migrate::alembic::Project& project) {
-  auto read = migrate::alembic_current(conn, ctx.gate.interrupt());
+  auto read = migrate::alembic::read_current(conn, ctx.gate.interrupt());
   if (!read) return read.error();
   const std::vector<std::string>& current = *read;
   auto heads = migrate::alembic::heads(project);

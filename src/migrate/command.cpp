@@ -1,8 +1,9 @@
 #include "migrate/command.h"
 
-#include "db/sqlstate.h"
 #include "exec/child.h"
 #include "log/log.h"
+#include "migrate/alembic/current.h"
+#include "migrate/alembic/graph.h"
 #include "migrate/lock.h"
 
 namespace schemagate::migrate {
@@ -14,7 +15,7 @@ using std::chrono::milliseconds;
 Result<std::vector<std::string>> alembic_pending(db::Connection& conn, const alembic::Project& project,
                                                  const Interrupt& stop) {
   if (auto head = alembic::single_head(project); !head) return head.error();
-  auto current = alembic_current(conn, stop);
+  auto current = alembic::read_current(conn, stop);
   if (!current) return current.error();
   return alembic::pending(project, *current);
 }
@@ -64,17 +65,6 @@ Status run_command(const std::vector<std::string>& command, const UpOptions& opt
 }
 
 }  // namespace
-
-Result<std::vector<std::string>> alembic_current(db::Connection& conn, const Interrupt& stop) {
-  auto rows = conn.exec("select version_num from alembic_version order by 1", stop);
-  std::vector<std::string> current;
-  if (rows) {
-    for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
-  } else if (rows.error().sqlstate != db::sqlstate::kUndefinedTable) {
-    return rows.error();
-  }
-  return current;
-}
 
 Status up_with_command(db::Connection& conn, const Inputs& inputs, const UpOptions& options, const Interrupt& stop) {
   const alembic::Project* alembic = inputs.alembic ? &*inputs.alembic : nullptr;

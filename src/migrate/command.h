@@ -13,7 +13,4 @@ namespace schemagate::migrate {
 
 Status up_with_command(db::Connection& conn, const Inputs& inputs, const UpOptions& options, const Interrupt& stop);
 
-// The revision ids alembic_version holds, sorted; none while the table does not exist.
-Result<std::vector<std::string>> alembic_current(db::Connection& conn, const Interrupt& stop);
-
 }  // namespace schemagate::migrate

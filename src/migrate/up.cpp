@@ -4,6 +4,8 @@
 
 #include "db/sqlstate.h"
 #include "log/log.h"
+#include "migrate/alembic/current.h"
+#include "migrate/alembic/graph.h"
 #include "migrate/apply.h"
 #include "migrate/command.h"
 #include "migrate/history.h"
@@ -152,7 +154,7 @@ Result<Progress> progress(db::Connection& conn, const Inputs& inputs, const Inte
   if (!inputs.command.empty()) {
     if (!inputs.alembic) return p;
     // An unreadable alembic_version reads as no revision, as before the first upgrade.
-    auto current = alembic_current(conn, stop);
+    auto current = alembic::read_current(conn, stop);
     std::vector<std::string> ids = current ? *current : std::vector<std::string>{};
     p.current = listed(ids);
     if (auto pending = alembic::pending(*inputs.alembic, ids); pending) p.pending = *pending;

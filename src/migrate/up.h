@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "db/connection.h"
-#include "migrate/alembic.h"
+#include "migrate/alembic/project.h"
 #include "migrate/files.h"
 #include "util/interrupt.h"
 #include "util/result.h"

@@ -3,20 +3,12 @@
 // can compare alembic_version with the revision files. Only what decides the revision graph is
 // read: alembic.ini's paths and each revision file's top-level `revision` and `down_revision`.
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "migrate/alembic/python.h"
 #include "util/result.h"
 
 namespace schemagate::migrate::alembic {
-
-struct Revision {
-  std::string id;                    // revision = "ae1027a6acf"
-  std::vector<std::string> parents;  // down_revision: empty for None, one id, or several for a merge tuple
-  std::string path;                  // the file it came from
-  int line = 0;                      // of the `revision =` assignment
-  int parents_line = 0;              // of the `down_revision =` assignment
-};
 
 struct Project {
   std::string ini_path;      // "alembic.ini"
@@ -24,6 +16,15 @@ struct Project {
   std::vector<std::string> version_dirs;  // the directories actually read: versions_dir, or version_locations
   std::vector<Revision> revisions;        // in the order the files were read
 };
+
+// Where `alembic` itself looks for its configuration: its -c/--config and -n/--name options
+// (also as --config=PATH, --name=NAME) when argv[0]'s file name is `alembic`, else ./alembic.ini
+// and its [alembic] section. Pure: nothing is read from disk.
+struct IniChoice {
+  std::string path = "alembic.ini";
+  std::string section = "alembic";
+};
+IniChoice ini_for(const std::vector<std::string>& argv);
 
 // Reads alembic.ini's [alembic] section (or `section`, as `alembic -n NAME` does) and every
 // revision file. The ini is read as Python's configparser reads it: `key = value` or `key: value`,
@@ -48,26 +49,5 @@ struct Project {
 // down_revision, a value that is not None, a string literal or a tuple/list of them, a duplicate
 // revision id, a down_revision naming an unknown revision, or a cycle.
 Result<Project> read_project(const std::string& ini_path, const std::string& section = "alembic");
-
-// One revision file's text. Only top-level assignments count (`revision = ...`,
-// `revision: str = ...`, chained `a = b = ...`); docstrings, other strings and comments are skipped
-// whole, so "Revision ID:" / "Revises:" lines and code-like text inside strings are never read.
-// The last assignment wins, as in Python. Exposed for unit tests.
-Result<Revision> parse_revision(std::string_view path, std::string text);
-
-// Revisions no other revision names as a parent, sorted.
-std::vector<std::string> heads(const Project& project);
-
-// The single head, or ErrorKind::BadMigrations "several Alembic heads: a1, b2 (merge them with
-// `alembic merge heads`)". Empty when the project has no revisions yet (Alembic's head is None).
-Result<std::string> single_head(const Project& project);
-
-// Revisions not yet applied, given the ids stored in alembic_version (possibly empty, possibly
-// several rows for branches): every ancestor-or-self of the heads that is not an ancestor-or-self
-// of a current id, parents first. Branches stay together: each head's unapplied ancestry is
-// listed depth-first, heads in sorted order, a merge's parents in the order its tuple names them.
-// An id in `current` the project does not know is ErrorKind::BadMigrations
-// ("alembic_version holds 'x', which no revision file has").
-Result<std::vector<std::string>> pending(const Project& project, const std::vector<std::string>& current);
 
 }  // namespace schemagate::migrate::alembic
