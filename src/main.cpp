@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "commands/commands.h"
 #include "config/settings.h"
-#include "db/conninfo_text.h"
+#include "util/conninfo_text.h"
 #include "exec/signal_gate.h"
 #include "log/log.h"
 
@@ -24,7 +24,7 @@ int fail(const Error& error) {
 // settings themselves cannot echo one.
 void register_secrets(const cli::Invocation& inv, const config::Env& env) {
   auto add_from = [](std::string_view conninfo) {
-    for (const auto& p : db::passwords_in(conninfo)) log::add_secret(p);
+    for (const auto& p : passwords_in(conninfo)) log::add_secret(p);
   };
   if (auto url = env("DATABASE_URL")) add_from(*url);
   if (auto pw = env("PGPASSWORD")) log::add_secret(*pw);
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     // Before anything can fail: a usage error may echo an argument, and LOG_FORMAT applies to it.
     for (const auto& arg : args)
-      for (const auto& p : db::passwords_in(arg)) log::add_secret(p);
+      for (const auto& p : passwords_in(arg)) log::add_secret(p);
     log::init(early_format({}, env), log::Level::info);
     auto inv = cli::parse(args);
     if (!inv) return fail(inv.error());

@@ -11,7 +11,7 @@
 #include <map>
 
 #include "config/toml.h"
-#include "db/conninfo_text.h"
+#include "util/conninfo_text.h"
 #include "util/file.h"
 #include "util/json.h"
 
@@ -96,7 +96,7 @@ const std::array<Def, 19> kDefs = {{
     {"database.url", true, {{{"DATABASE_URL"}, {"DATABASE_URL_FILE", false, true}}}, "--database-url", {},
      false, true, "",
      [](Settings& s, const Raw& r) { return set_text(s.database_url, r); },
-     [](const Settings& s) { return db::mask_passwords(s.database_url); }},
+     [](const Settings& s) { return mask_passwords(s.database_url); }},
     {"database.max_retries", true, {{{"DB_MAX_RETRIES"}}}, "--max-retries", {}, false, false, "30",
      [](Settings& s, const Raw& r) { return set_count(s.max_retries, r); },
      [](const Settings& s) { return std::to_string(s.max_retries); }},
@@ -247,7 +247,7 @@ std::string label(const Def& def, const Raw& raw) {
     value.clear();
     for (const auto& item : raw.list) value += (value.empty() ? "" : ",") + item;
   }
-  if (def.secret) value = db::mask_passwords(value);
+  if (def.secret) value = mask_passwords(value);
   switch (raw.source.kind) {
     case Source::Kind::Environment: return raw.source.where + "=" + in_quotes(value) + " (environment)";
     case Source::Kind::Flag: return raw.source.where + "=" + in_quotes(value) + " (flag)";
