@@ -18,20 +18,6 @@ int fail(const Error& error) {
   return exit_code(error);
 }
 
-int dispatch(const std::string& command, commands::Context& ctx) {
-  Status done = command == "wait"     ? commands::wait(ctx)
-                : command == "up"     ? commands::up(ctx)
-                : command == "down"   ? commands::down(ctx)
-                : command == "status" ? commands::status(ctx)
-                : command == "verify" ? commands::verify(ctx)
-                : command == "new"    ? commands::new_migration(ctx)
-                : command == "repair" ? commands::repair(ctx)
-                : command == "stamp"  ? commands::stamp(ctx)
-                : command == "config" ? commands::config(ctx)
-                                      : commands::run(ctx);
-  return done ? 0 : fail(done.error());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,10 +32,10 @@ int main(int argc, char** argv) {
     for (const auto& arg : args)
       for (const auto& p : passwords_in(arg)) log::add_secret(p);
     log::init(config::early_log_format({}, env), log::Level::info);
-    auto inv = cli::parse(args);
+    auto inv = cli::parse(args, commands::table());
     if (!inv) return fail(inv.error());
     if (inv->help) {
-      print(cli::usage());
+      print(cli::usage(commands::table()));
       return 0;
     }
     if (inv->version) {
@@ -66,7 +52,8 @@ int main(int argc, char** argv) {
     log::init(settings->log_format, settings->log_level);
 
     commands::Context ctx{*settings, *inv, *gate};
-    return dispatch(inv->command, ctx);
+    Status done = inv->row->run(ctx);
+    return done ? 0 : fail(done.error());
   } catch (const std::exception& e) {
     log::error(std::string("internal error: ") + e.what());
     return 70;
