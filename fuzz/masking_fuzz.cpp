@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "check.h"
-#include "db/conninfo_text.h"
+#include "util/conninfo_text.h"
 #include "util/secret.h"
 
 namespace schemagate::fuzz {
@@ -42,7 +42,7 @@ std::vector<std::string> libpq_secrets(std::string_view conninfo) {
 }
 
 void check_conninfo(std::string_view conninfo) {
-  std::vector<std::string> passwords = db::passwords_in(conninfo);
+  std::vector<std::string> passwords = passwords_in(conninfo);
   for (const std::string& secret : libpq_secrets(conninfo))
     require(std::find(passwords.begin(), passwords.end(), secret) != passwords.end(),
             "libpq reads a password that passwords_in misses",
@@ -52,7 +52,7 @@ void check_conninfo(std::string_view conninfo) {
   std::vector<std::string> by_length = passwords;
   std::stable_sort(by_length.begin(), by_length.end(),
                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  std::string masked = db::mask_passwords(conninfo);
+  std::string masked = mask_passwords(conninfo);
   for (const std::string& p : by_length) mask_secret(masked, p);
   for (const std::string& p : passwords) {
     require(!p.empty(), "passwords_in gave an empty password");
@@ -70,11 +70,11 @@ void check_conninfo(std::string_view conninfo) {
   for (const std::string& p : passwords)
     if (must_vanish(p)) require(scrubbed.find(p) == std::string::npos, "log scrubbing left a password", p);
 
-  std::string problem = db::url_problem(conninfo);
+  std::string problem = url_problem(conninfo);
   require(problem.find('\n') == std::string::npos, "url_problem spans several lines", problem);
   if (conninfo.size() >= 8)
     require(problem.find(conninfo) == std::string::npos, "url_problem repeats the URL", problem);
-  std::string decoded = db::percent_decode(conninfo);
+  std::string decoded = percent_decode(conninfo);
   require(decoded.size() <= conninfo.size(), "percent_decode grew the text");
 }
 

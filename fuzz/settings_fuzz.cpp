@@ -20,6 +20,7 @@
 #include "check.h"
 #include "config/settings.h"
 #include "config/toml.h"
+#include "config/values.h"
 
 namespace schemagate::fuzz {
 namespace {

@@ -1,15 +1,13 @@
 // argv -> cli -> one command -> exit code (SPEC §5). Errors are printed here, once.
-#include <cctype>
-#include <cstdlib>
 #include <exception>
-#include "util/file.h"
 
 #include "cli/cli.h"
 #include "commands/commands.h"
 #include "config/settings.h"
-#include "db/conninfo_text.h"
 #include "exec/signal_gate.h"
 #include "log/log.h"
+#include "util/conninfo_text.h"
+#include "util/file.h"
 
 using namespace schemagate;
 
@@ -18,43 +16,6 @@ namespace {
 int fail(const Error& error) {
   log::error(error.message);
   return exit_code(error);
-}
-
-// Secrets are registered with the log before anything can fail, so even an error about the
-// settings themselves cannot echo one.
-void register_secrets(const cli::Invocation& inv, const config::Env& env) {
-  auto add_from = [](std::string_view conninfo) {
-    for (const auto& p : db::passwords_in(conninfo)) log::add_secret(p);
-  };
-  if (auto url = env("DATABASE_URL")) add_from(*url);
-  if (auto pw = env("PGPASSWORD")) log::add_secret(*pw);
-  for (const auto& f : inv.setting_flags)
-    if (f.flag == "--database-url") add_from(f.value);
-}
-
-// Before the settings are known, a configuration error is still printed in the requested format.
-log::Format early_format(const cli::Invocation& inv, const config::Env& env) {
-  std::optional<std::string> format = env("LOG_FORMAT");
-  for (const auto& f : inv.setting_flags)
-    if (f.flag == "--log-format") format = f.value;
-  if (!format) return log::Format::text;
-  std::string lower;
-  for (char c : *format) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == "json" ? log::Format::json : log::Format::text;
-}
-
-int dispatch(const std::string& command, commands::Context& ctx) {
-  Status done = command == "wait"     ? commands::wait(ctx)
-                : command == "up"     ? commands::up(ctx)
-                : command == "down"   ? commands::down(ctx)
-                : command == "status" ? commands::status(ctx)
-                : command == "verify" ? commands::verify(ctx)
-                : command == "new"    ? commands::new_migration(ctx)
-                : command == "repair" ? commands::repair(ctx)
-                : command == "stamp"  ? commands::stamp(ctx)
-                : command == "config" ? commands::config(ctx)
-                                      : commands::run(ctx);
-  return done ? 0 : fail(done.error());
 }
 
 }  // namespace
@@ -69,12 +30,12 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     // Before anything can fail: a usage error may echo an argument, and LOG_FORMAT applies to it.
     for (const auto& arg : args)
-      for (const auto& p : db::passwords_in(arg)) log::add_secret(p);
-    log::init(early_format({}, env), log::Level::info);
-    auto inv = cli::parse(args);
+      for (const auto& p : passwords_in(arg)) log::add_secret(p);
+    log::init(config::early_log_format({}, env), log::Level::info);
+    auto inv = cli::parse(args, commands::table());
     if (!inv) return fail(inv.error());
     if (inv->help) {
-      print(cli::usage());
+      print(cli::usage(commands::table()));
       return 0;
     }
     if (inv->version) {
@@ -82,14 +43,17 @@ int main(int argc, char** argv) {
       return 0;
     }
 
-    register_secrets(*inv, env);
-    log::init(early_format(*inv, env), log::Level::info);
+    // Before the settings are loaded, so that even an error about them cannot echo a password,
+    // and is printed in the format asked for.
+    for (const auto& secret : config::secrets_in(inv->setting_flags, env)) log::add_secret(secret);
+    log::init(config::early_log_format(inv->setting_flags, env), log::Level::info);
     auto settings = config::load(inv->setting_flags, env);
     if (!settings) return fail(settings.error());
     log::init(settings->log_format, settings->log_level);
 
     commands::Context ctx{*settings, *inv, *gate};
-    return dispatch(inv->command, ctx);
+    Status done = inv->row->run(ctx);
+    return done ? 0 : fail(done.error());
   } catch (const std::exception& e) {
     log::error(std::string("internal error: ") + e.what());
     return 70;

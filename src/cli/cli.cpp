@@ -1,40 +1,113 @@
 #include "cli/cli.h"
 
 #include <algorithm>
-#include <array>
-#include <optional>
 #include <utility>
+
+#include "config/table.h"
 
 namespace schemagate::cli {
 namespace {
 
-constexpr std::array<std::string_view, 10> kCommands = {"run",  "wait",   "verify", "config", "up",
-                                                        "down", "status", "new",    "repair", "stamp"};
+struct CommandFlagInfo {
+  std::string_view name;
+  CommandFlag bit;
+  bool takes_value;
+};
 
-// Which command takes which of its own flags.
-bool takes(std::string_view command, std::string_view flag) {
-  if (flag == "--to") return command == "up" || command == "down" || command == "stamp";
-  if (flag == "--dry-run") return command == "up" || command == "down";
-  if (flag == "--steps") return command == "down";
-  if (flag == "--json") return command == "status";
-  return false;
+constexpr CommandFlagInfo kCommandFlags[] = {
+    {"--to", kTo, true}, {"--steps", kSteps, true}, {"--dry-run", kDryRun, false}, {"--json", kJson, false}};
+
+const CommandFlagInfo* find_command_flag(std::string_view name) {
+  for (const CommandFlagInfo& f : kCommandFlags)
+    if (f.name == name) return &f;
+  return nullptr;
 }
 
-bool is_command_flag(std::string_view flag) {
-  return flag == "--to" || flag == "--dry-run" || flag == "--steps" || flag == "--json";
+const Command* find_command(std::span<const Command> commands, std::string_view name) {
+  for (const Command& c : commands)
+    if (c.name == name) return &c;
+  return nullptr;
 }
 
-Error refused(std::string message) {
-  return usage_error(std::move(message) + " (see schemagate --help)");
+Error refused(std::string message) { return usage_error(std::move(message) + " (see schemagate --help)"); }
+
+// A command flag's value into `inv`, once the command is known to take the flag.
+Status take(Invocation& inv, const CommandFlagInfo& flag, const std::string& value) {
+  switch (flag.bit) {
+    case kTo:
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos)
+        return refused("--to needs a version number, not \"" + value + "\"");
+      inv.to = value;
+      while (inv.to.size() > 1 && inv.to.front() == '0') inv.to.erase(0, 1);
+      break;
+    case kSteps:
+      if (value.empty() || value.size() > 6 || value.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(value) == 0)
+        return refused("--steps needs a positive whole number, not \"" + value + "\"");
+      inv.steps = std::stoi(value);
+      break;
+    case kDryRun:
+      inv.dry_run = true;
+      break;
+    case kJson:
+      inv.json = true;
+      break;
+  }
+  return {};
+}
+
+// Command flags seen so far, checked once the command is known: they may come before it.
+using PendingFlags = std::vector<std::pair<const CommandFlagInfo*, std::string>>;
+
+// args[i], a flag, and its value: `--name=value`, or `--name value` (which moves i past the value).
+// Setting flags go to inv in order; command flags wait in `pending`.
+Status read_flag(std::span<const std::string> args, size_t& i, Invocation& inv, PendingFlags& pending) {
+  std::string_view arg = args[i];
+  size_t eq = arg.find('=');
+  std::string name(arg.substr(0, eq));
+  const CommandFlagInfo* command_flag = find_command_flag(name);
+  const config::FlagInfo* setting_flag = command_flag ? nullptr : config::find_flag(name);
+  if (!command_flag && !setting_flag) return refused("unknown flag " + name);
+  std::string value;
+  if (!(command_flag ? command_flag->takes_value : setting_flag->takes_value)) {
+    if (eq != std::string_view::npos) return refused(name + " takes no value");
+  } else if (eq != std::string_view::npos) {
+    value = std::string(arg.substr(eq + 1));
+  } else if (i + 1 < args.size()) {
+    value = args[++i];
+  } else {
+    return refused(name + " needs a value");
+  }
+  if (command_flag)
+    pending.emplace_back(command_flag, std::move(value));
+  else
+    inv.setting_flags.push_back({std::move(name), std::move(value)});
+  return {};
+}
+
+// What the chosen command makes of the rest: an app, its flags, its positional argument.
+Status check_against(const Command& command, const PendingFlags& pending, Invocation& inv) {
+  if (!inv.app.empty() && !command.takes_app)
+    return refused("only run starts an app; \"" + inv.command + "\" takes nothing after --");
+  for (const auto& [flag, value] : pending) {
+    if (!(command.flags & flag->bit))
+      return refused(std::string(flag->name) + " does not apply to \"" + inv.command + "\"");
+    if (Status taken = take(inv, *flag, value); !taken) return taken;
+  }
+  if (inv.steps && !inv.to.empty()) return refused(inv.command + " takes --steps or --to, not both");
+  bool is_name = command.positional == Positional::name;
+  if (command.positional != Positional::none && (is_name ? inv.name : inv.to).empty())
+    return refused(inv.command + " needs a " + (is_name ? "NAME" : "VERSION") + ": schemagate " +
+                   inv.command + " " + std::string(command.example));
+  return {};
 }
 
 }  // namespace
 
-Result<Invocation> parse(std::span<const std::string> args) {
+Result<Invocation> parse(std::span<const std::string> args, std::span<const Command> commands) {
   Invocation inv;
-  bool command_seen = false;
-  // Checked once the command is known: flags may come before it.
-  std::vector<std::pair<std::string_view, std::optional<std::string>>> command_flags;
+  const Command* named = nullptr;
+  PendingFlags pending;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--") {
@@ -43,121 +116,118 @@ Result<Invocation> parse(std::span<const std::string> args) {
     }
     if (arg == "--help" || arg == "-h") {
       inv.help = true;
-      continue;
-    }
-    if (arg == "--version") {
+    } else if (arg == "--version") {
       inv.version = true;
-      continue;
-    }
-    if (arg.starts_with("-")) {
-      size_t eq = arg.find('=');
-      std::string_view name = arg.substr(0, eq);
-      if (is_command_flag(name)) {
-        command_flags.emplace_back(name, eq == std::string_view::npos ? std::optional<std::string>{}
-                                                                      : std::string(arg.substr(eq + 1)));
-        if (name == "--to" || name == "--steps") {
-          if (eq != std::string_view::npos) continue;
-          if (i + 1 >= args.size()) return refused(std::string(name) + " needs a value");
-          command_flags.back().second = args[++i];
-        } else if (eq != std::string_view::npos) {
-          return refused(std::string(name) + " takes no value");
-        }
-        continue;
-      }
-      const config::FlagInfo* flag = config::find_flag(name);
-      if (!flag) return refused("unknown flag " + std::string(name));
-      config::FlagValue fv{std::string(name), {}};
-      if (!flag->takes_value) {
-        if (eq != std::string_view::npos) return refused(std::string(name) + " takes no value");
-      } else if (eq != std::string_view::npos) {
-        fv.value = std::string(arg.substr(eq + 1));
-      } else if (i + 1 < args.size()) {
-        fv.value = args[++i];
-      } else {
-        return refused(std::string(name) + " needs a value");
-      }
-      inv.setting_flags.push_back(std::move(fv));
-      continue;
-    }
-    if (command_seen && inv.command == "new" && inv.name.empty()) {
+    } else if (arg.starts_with("-")) {
+      if (Status read = read_flag(args, i, inv, pending); !read) return read.error();
+    } else if (named && named->positional == Positional::version) {
+      pending.emplace_back(find_command_flag("--to"), std::string(arg));  // checked as a version
+    } else if (named && named->positional == Positional::name && inv.name.empty()) {
       inv.name = std::string(arg);
-      continue;
-    }
-    if (command_seen && inv.command == "stamp" && inv.to.empty()) {
-      command_flags.emplace_back("--to", std::string(arg));  // checked as a version below
-      continue;
-    }
-    if (command_seen) return refused("unexpected argument \"" + std::string(arg) + "\"");
-    if (std::find(kCommands.begin(), kCommands.end(), arg) == kCommands.end())
-      return refused("unknown command \"" + std::string(arg) + "\"; to start an app, put it after --: schemagate -- " +
-                         std::string(arg));
-    inv.command = std::string(arg);
-    command_seen = true;
-  }
-  if (!inv.app.empty() && inv.command != "run")
-    return refused("only run starts an app; \"" + inv.command + "\" takes nothing after --");
-  for (const auto& [flag, value] : command_flags) {
-    if (!takes(inv.command, flag))
-      return refused(std::string(flag) + " does not apply to \"" + inv.command + "\"");
-    if (flag == "--to") {
-      if (value->empty() || value->find_first_not_of("0123456789") != std::string::npos)
-        return refused("--to needs a version number, not \"" + *value + "\"");
-      inv.to = *value;
-      while (inv.to.size() > 1 && inv.to.front() == '0') inv.to.erase(0, 1);
-    } else if (flag == "--steps") {
-      if (value->empty() || value->size() > 6 || value->find_first_not_of("0123456789") != std::string::npos ||
-          std::stoi(*value) == 0)
-        return refused("--steps needs a positive whole number, not \"" + *value + "\"");
-      inv.steps = std::stoi(*value);
-    } else if (flag == "--dry-run") {
-      inv.dry_run = true;
-    } else if (flag == "--json") {
-      inv.json = true;
+    } else if (named) {
+      return refused("unexpected argument \"" + std::string(arg) + "\"");
+    } else {
+      named = find_command(commands, arg);
+      if (!named)
+        return refused("unknown command \"" + std::string(arg) +
+                       "\"; to start an app, put it after --: schemagate -- " + std::string(arg));
     }
   }
-  if (inv.steps && !inv.to.empty()) return refused("down takes --steps or --to, not both");
-  if (inv.command == "new" && inv.name.empty()) return refused("new needs a NAME: schemagate new add_users");
-  if (inv.command == "stamp" && inv.to.empty())
-    return refused("stamp needs a VERSION: schemagate stamp 20240101120000");
+  const Command& command = named ? *named : commands.front();
+  inv.command = std::string(command.name);
+  inv.row = &command;
+  if (Status checked = check_against(command, pending, inv); !checked) return checked.error();
   return inv;
 }
 
-std::string usage() {
-  return R"(schemagate: gate an app's start on a ready, migrated, verified PostgreSQL database
+namespace {
 
-Usage:
-  schemagate [run] [flags] [-- app [args...]]   wait, migrate, verify, then exec the app
-  schemagate wait [flags]                       wait until the database is ready
-  schemagate up [--to V] [--dry-run]            apply pending migrations (up to V)
-  schemagate down [--steps N | --to V] [--dry-run]  roll back, newest first (default one)
-  schemagate status [--json]                    applied and pending migrations (exit 3: pending)
-  schemagate verify [flags]                     check that the critical tables exist
-  schemagate new NAME                           create VERSION_NAME.sql with up/down sections
-  schemagate stamp VERSION                      record every migration up to VERSION as applied,
-                                                without running it (baseline an existing database)
-  schemagate repair                             after a human has checked: store current
-                                                checksums, clear dirty marks, forget missing files
-  schemagate config [flags]                     print every effective setting and its source
-  schemagate --help | --version
+constexpr size_t kWidth = 100;         // where usage wraps a line
+constexpr size_t kCommandColumn = 48;  // where a command's summary starts
+constexpr size_t kSettingColumn = 28;  // where a flag's variables start
 
-Flags (each also has an environment variable and a TOML key; flags win):
-  --database-url URL        DATABASE_URL, DATABASE_URL_FILE, else libpq's PG* variables
-  --max-retries N           DB_MAX_RETRIES: connection attempts (default 30)
-  --retry-interval SECONDS  DB_RETRY_INTERVAL: pause between attempts (default 2; 0.5, 500ms allowed)
-  --dir PATH                MIGRATIONS_DIR (default migrations)
-  --table NAME              MIGRATIONS_TABLE (default schema_migrations)
-  --no-migrate              AUTO_MIGRATE_ON_STARTUP=false: check only
-  --permissive              FAIL_ON_MIGRATION_ERROR=false: start the app degraded on failure
-  --timeout SECONDS         MIGRATION_TIMEOUT_SECONDS (default 60, 0 = none)
-  --await                   MIGRATIONS_AWAIT=true: wait for another runner's migrations
-  --require-table NAME      CRITICAL_TABLES (comma-separated); repeatable; schema.table allowed
-  --log-format text|json    LOG_FORMAT (default text)
-  -v, -q                    LOG_LEVEL=debug / LOG_LEVEL=warn (default info)
-  --migrate-command CMD     MIGRATE_COMMAND: run CMD (e.g. "alembic upgrade head") as the migrate step
-  --status-file PATH        SCHEMAGATE_STATUS_FILE: write run's outcome there as JSON
-  --skip                    SCHEMAGATE_SKIP=true: no database contact, start the app at once
-  --config PATH             SCHEMAGATE_CONFIG (default ./schemagate.toml if present)
+// One usage entry: `left`, then `text` from `column` on (two spaces after a longer `left`), its
+// words wrapped at kWidth and continued at `column`.
+std::string entry(std::string_view left, std::string_view text, size_t column) {
+  std::string out = "  " + std::string(left);
+  if (text.empty()) return out + "\n";
+  out.resize(std::max(out.size() + 2, column), ' ');
+  size_t line_start = 0;
+  bool line_empty = true;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = std::min(text.find(' ', pos), text.size());
+    std::string_view word = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line_empty && out.size() - line_start + 1 + word.size() > kWidth) {
+      out += '\n';
+      line_start = out.size();
+      out.append(column, ' ');
+      line_empty = true;
+    }
+    if (!line_empty) out += ' ';
+    out += word;
+    line_empty = false;
+  }
+  return out + "\n";
+}
 
+// `DB_MAX_RETRIES: connection attempts (default 30)`: what sets the setting besides the flag, the
+// row's help, and its default (which a single switch, setting the other value, goes without).
+std::string described(std::string variables, const config::Row& row, bool with_default) {
+  std::string out = std::move(variables);
+  if (!row.help.empty()) out += (out.empty() ? "" : ": ") + std::string(row.help);
+  std::string_view fallback = row.default_text.empty() ? row.default_note : row.default_text;
+  if (with_default && !fallback.empty())
+    out += (out.empty() ? "" : " ") + ("(default " + std::string(fallback) + ")");
+  return out;
+}
+
+bool has_flag(const config::Row& row) { return !row.flag.empty() || !row.switches[0].flag.empty(); }
+
+std::string setting_entries(const config::Row& row) {
+  std::string out;
+  if (!row.flag.empty()) {
+    std::string variables;
+    for (const config::Alias& alias : row.env)
+      if (!alias.name.empty()) variables += (variables.empty() ? "" : ", ") + std::string(alias.name);
+    out += entry(std::string(row.flag) + " " + std::string(row.value_name), described(variables, row, true),
+                 kSettingColumn);
+  }
+  std::string names, sets;
+  int switches = 0;
+  for (const config::Switch& s : row.switches) {
+    if (s.flag.empty()) continue;
+    names += (names.empty() ? "" : ", ") + std::string(s.flag);
+    sets += (sets.empty() ? "" : " / ") + std::string(row.env[0].name) + "=" + std::string(s.value);
+    ++switches;
+  }
+  if (switches) out += entry(names, described(sets, row, switches > 1), kSettingColumn);
+  return out;
+}
+
+}  // namespace
+
+std::string usage(std::span<const Command> commands) {
+  std::string out =
+      "schemagate: gate an app's start on a ready, migrated, verified PostgreSQL database\n\nUsage:\n";
+  for (const Command& c : commands) {
+    std::string name(c.name);
+    std::string left = "schemagate " + (&c == &commands.front() ? "[" + name + "]" : name);
+    out += entry(c.synopsis.empty() ? left : left + " " + std::string(c.synopsis), c.summary, kCommandColumn);
+  }
+  out += entry("schemagate --help | --version", "", 0);
+
+  out += "\nFlags (each also has an environment variable and a TOML key; flags win):\n";
+  size_t widest = 0;
+  for (const config::Row& row : config::table()) {
+    out += setting_entries(row);
+    if (!has_flag(row)) widest = std::max(widest, row.env[0].name.size());
+  }
+  out += "\nWithout a flag (an environment variable and a TOML key):\n";
+  for (const config::Row& row : config::table())
+    if (!has_flag(row)) out += entry(row.env[0].name, described("", row, true), widest + 4);
+
+  return out + R"(
 Exit codes: 0 ready, 1 migration failed, 2 verification failed, 3 pending (check-only),
 64 usage, 65 bad migrations, 69 database unreachable, 75 timed out, 78 configuration,
 126/127 app not executable/not found, 128+N stopped by signal N.

@@ -1,5 +1,7 @@
 #pragma once
-// One function per command (SPEC §2). Each returns Status; main prints the error and exits.
+// The commands (SPEC §2): one file each, one row each in table() (commands/table.cpp). A handler
+// returns Status; main prints the error and exits.
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,16 +19,9 @@ struct Context {
   exec::SignalGate& gate;
 };
 
-Status run(Context& ctx);
-Status wait(Context& ctx);
-Status up(Context& ctx);
-Status down(Context& ctx);
-Status status(Context& ctx);
-Status verify(Context& ctx);
-Status new_migration(Context& ctx);
-Status repair(Context& ctx);
-Status stamp(Context& ctx);
-Status config(Context& ctx);
+// Every command with its usage, flags and handler, for cli::parse and cli::usage. The first row,
+// run, is the command when none is named.
+std::span<const cli::Command> table();
 
 // Shared by the commands: the settings' database as a Target (Config error naming the setting's
 // source when libpq cannot parse it), and step 3 with the settings' policy.

@@ -1,6 +1,7 @@
 #pragma once
-// SPEC §4: every setting, its TOML key, environment variables, flag and default, as one table
-// (settings.cpp). Precedence: defaults < TOML file < environment < command-line flags.
+// SPEC §4: the effective settings, each value knowing where it came from. The settings table
+// (config/table.h) is the one place a setting's key, variables, flags and default are written;
+// load() applies it with the precedence defaults < TOML file < environment < command-line flags.
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -26,25 +27,27 @@ struct Source {
   std::string describe() const;  // "default", "environment DB_MAX_RETRIES", "schemagate.toml:7:3", "flag --max-retries"
 };
 
+// The defaults are the table's, applied by load(): a Settings that load() did not make holds
+// zeros and empty values, not defaults.
 struct Settings {
   std::string database_url;  // empty: libpq's PG* environment variables
-  int max_retries = 30;      // connection attempts (at least one is always made)
-  milliseconds retry_interval{2000};
-  std::string migrations_dir = "migrations";
-  std::string migrations_table = "schema_migrations";
-  bool auto_migrate = true;
-  bool fail_on_error = true;
-  milliseconds migration_timeout{60000};  // zero: no limit
-  int retry_attempts = 3;
-  milliseconds retry_delay{5000};
-  milliseconds lock_timeout{5000};
-  bool await = false;
+  int max_retries{};         // connection attempts (at least one is always made)
+  milliseconds retry_interval{};
+  std::string migrations_dir;
+  std::string migrations_table;
+  bool auto_migrate{};
+  bool fail_on_error{};
+  milliseconds migration_timeout{};  // zero: no limit
+  int retry_attempts{};
+  milliseconds retry_delay{};
+  milliseconds lock_timeout{};
+  bool await{};
   std::vector<TableName> critical_tables;
-  log::Format log_format = log::Format::text;
-  log::Level log_level = log::Level::info;
+  log::Format log_format{};
+  log::Level log_level{};
   std::vector<std::string> migrate_command;  // argv of an external migrate step; empty: SQL files
   std::string status_file;                   // where run writes its JSON status; empty: none
-  bool skip = false;
+  bool skip{};
   std::string config_file;  // the TOML file read, empty when none
 
   // Every setting as `schemagate config` prints it: key, effective value (passwords masked), source.
@@ -80,12 +83,14 @@ Env process_env();
 Result<Settings> load(std::span<const FlagValue> flags, const Env& env,
                       const std::string& cwd_default = "schemagate.toml");
 
-// Value parsers, exposed for unit tests.
-Result<int> parse_count(std::string_view text);
-Result<milliseconds> parse_duration(std::string_view text);
-Result<bool> parse_bool(std::string_view text);
-Result<std::vector<TableName>> parse_table_list(std::string_view text);
-// Words as a POSIX shell splits them (blanks; '...', "...", backslash), without running a shell.
-Result<std::vector<std::string>> parse_command_line(std::string_view text);
+// For main, before load() can fail, so that even an error about the settings themselves cannot
+// echo a password: every password in the secret settings' variables that hold a value (not the
+// file DATABASE_URL_FILE names: load() reads it) and flags, and libpq's PGPASSWORD.
+std::vector<std::string> secrets_in(std::span<const FlagValue> flags, const Env& env);
+
+// For main, before load(): the log format asked for by LOG_FORMAT or --log-format, read by
+// log.format's own parser, so that a configuration or usage error is printed in it. text when
+// unset or invalid (load() then reports the invalid value).
+log::Format early_log_format(std::span<const FlagValue> flags, const Env& env);
 
 }  // namespace schemagate::config

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "db/conninfo_text.h"
+#include "util/conninfo_text.h"
 #include "util/secret.h"
 
 namespace schemagate::db {

@@ -7,10 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "commands/commands.h"
+
 namespace schemagate::cli {
 namespace {
 
 using Args = std::vector<std::string>;
+
+// Against the real command table: these cases are about the command line schemagate accepts.
+Result<Invocation> parse(const Args& args) { return cli::parse(args, commands::table()); }
+std::string usage() { return cli::usage(commands::table()); }
 
 Invocation parsed(const Args& args) {
   auto inv = parse(args);

@@ -1,13 +1,13 @@
 // SPEC §6: a password never leaves schemagate, whether it came in a URL, a query parameter or a
 // key=value conninfo string; and URLs libpq would misread are refused before they reach it.
-#include "db/conninfo_text.h"
+#include "util/conninfo_text.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-namespace schemagate::db {
+namespace schemagate {
 namespace {
 
 using Strings = std::vector<std::string>;
@@ -259,4 +259,4 @@ TEST_CASE("percent_decode decodes %XX in either case and leaves anything else al
 }
 
 }  // namespace
-}  // namespace schemagate::db
+}  // namespace schemagate

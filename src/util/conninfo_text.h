@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace schemagate::db {
+namespace schemagate {
 
 // Every spelling of a password a string carries: as written and percent-decoded, from the URL's
 // user info, from `password=`/`sslpassword=` query parameters or conninfo keys. Generous on
@@ -23,4 +23,4 @@ std::string url_problem(std::string_view url);
 bool is_url(std::string_view conninfo);
 std::string percent_decode(std::string_view text);
 
-}  // namespace schemagate::db
+}  // namespace schemagate

@@ -1,9 +1,9 @@
-#include "db/conninfo_text.h"
+#include "util/conninfo_text.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace schemagate::db {
+namespace schemagate {
 namespace {
 
 constexpr std::string_view kMask = "****";
@@ -181,4 +181,4 @@ std::string mask_passwords(std::string_view conninfo) {
   return out;
 }
 
-}  // namespace schemagate::db
+}  // namespace schemagate
