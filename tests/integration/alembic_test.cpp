@@ -16,6 +16,7 @@
 #include "support/migrations.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
+#include "support/workdir_project.h"
 
 namespace schemagate::testing {
 namespace {
@@ -45,50 +46,39 @@ std::string fixture_dir() {
   return (fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "alembic").string();
 }
 
-// A copy of the fixture project in a temporary directory, a database of its own (Project), and
-// schemagate and alembic run in the project's directory as a user's entrypoint would run them:
-// DATABASE_URL, MIGRATE_COMMAND="alembic upgrade head", no MIGRATIONS_DIR (so schemagate's
-// default `migrations/` is Alembic's script directory, as in many projects).
-class AlembicProject {
+// Runs as a user's entrypoint runs them in an Alembic project: MIGRATE_COMMAND="alembic upgrade
+// head", and no MIGRATIONS_DIR, so schemagate's default `migrations/` is Alembic's script directory,
+// as in many projects. Alembic is Python, slow to start on a loaded machine: the migrate step gets
+// two minutes, and a run half a minute more before the test gives up on it.
+const RunDefaults kAlembicRuns = {
+    .env = {{"MIGRATE_COMMAND", kUpgrade}, {"MIGRATION_TIMEOUT_SECONDS", "120"}},
+    .unset = {"MIGRATIONS_DIR"},
+    .timeout = 150s};
+
+// A copy of the fixture project as the working directory, with a database of its own; schemagate
+// and the real alembic run in it.
+class AlembicProject : public WorkdirProject {
  public:
-  AlembicProject() {
+  AlembicProject() : WorkdirProject("alembic", kAlembicRuns) {
     REQUIRE_MESSAGE(fs::exists(fixture_dir() + "/alembic.ini"), ("no Alembic fixture at " + fixture_dir()));
-    fs::copy(fixture_dir(), dir_.path(), fs::copy_options::recursive);
+    fs::copy(fixture_dir(), path(), fs::copy_options::recursive);
     std::error_code ignored;
-    fs::remove_all(dir_.file("migrations/__pycache__"), ignored);
-    fs::remove_all(dir_.file("migrations/versions/__pycache__"), ignored);
+    fs::remove_all(file("migrations/__pycache__"), ignored);
+    fs::remove_all(file("migrations/versions/__pycache__"), ignored);
   }
 
-  const Project& project() const { return p_; }
-  const std::string& path() const { return dir_.path(); }
-  // Copies extra/<file> (the failing revision, the second head, the merge) into versions/.
-  void add_revision(const std::string& file) const {
-    fs::copy_file(dir_.file("extra/" + file), dir_.file("migrations/versions/" + file));
+  // Copies extra/<name> (the failing revision, the second head, the merge) into versions/.
+  void add_revision(const std::string& name) const {
+    fs::copy_file(file("extra/" + name), file("migrations/versions/" + name));
   }
 
-  RunOptions options(const std::map<std::string, std::string>& extra = {}) const {
-    RunOptions options = p_.options({{"MIGRATE_COMMAND", kUpgrade}, {"MIGRATION_TIMEOUT_SECONDS", "120"}});
-    options.env.erase("MIGRATIONS_DIR");
-    for (const auto& [key, value] : extra) options.env[key] = value;
-    options.cwd = dir_.path();
-    options.timeout = std::chrono::seconds(150);
-    return options;
-  }
-  RunResult run(const std::vector<std::string>& args,
-                const std::map<std::string, std::string>& extra = {}) const {
-    return testing::run(schemagate(args), options(extra));
-  }
-  Child spawn(const std::vector<std::string>& args,
-              const std::map<std::string, std::string>& extra = {}) const {
-    return testing::spawn(schemagate(args), options(extra));
-  }
   // The real `alembic` (Debian's package) in the project's directory, on the same database.
   RunResult alembic(const std::vector<std::string>& args) const {
     std::vector<std::string> argv{"alembic"};
     argv.insert(argv.end(), args.begin(), args.end());
     RunOptions options;
-    options.env = {{"DATABASE_URL", p_.cluster().url(p_.db())}};
-    options.cwd = dir_.path();
+    options.env = {{"DATABASE_URL", project().cluster().url(project().db())}};
+    options.cwd = path();
     RunResult result = testing::run(argv, options);
     INFO("alembic ", args.empty() ? "" : args[0], ": ", result.err);
     REQUIRE(result.exit_code == 0);
@@ -102,19 +92,15 @@ class AlembicProject {
 
   // alembic_version's rows, sorted and comma-separated; "-" when the table does not exist.
   std::string version() const {
-    if (!p_.exists("alembic_version")) return "-";
-    return p_.psql(
+    if (!project().exists("alembic_version")) return "-";
+    return project().psql(
         "select coalesce(string_agg(version_num, ',' order by version_num), '') from alembic_version");
   }
   // upgrade_log: the revisions that ran, in the order they ran; "-" when it does not exist.
   std::string upgrades() const {
-    if (!p_.exists("upgrade_log")) return "-";
-    return p_.psql("select coalesce(string_agg(revision, ',' order by at), '') from upgrade_log");
+    if (!project().exists("upgrade_log")) return "-";
+    return project().psql("select coalesce(string_agg(revision, ',' order by at), '') from upgrade_log");
   }
-
- private:
-  Project p_;
-  TempDir dir_{"alembic"};
 };
 
 const std::vector<std::string> kApp = {"--", "sh", "-c", "echo \"app started $SCHEMAGATE_STATUS\""};

@@ -4,7 +4,6 @@
 // hold afterwards.
 #include <doctest/doctest.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <map>
@@ -18,6 +17,7 @@
 #include "support/pg_cluster.h"
 #include "support/process.h"
 #include "support/text.h"
+#include "support/workdir_project.h"
 
 namespace schemagate::testing {
 namespace {
@@ -26,38 +26,11 @@ TEST_SUITE_BEGIN("command");
 
 using namespace std::chrono_literals;
 
-// A database of its own (Project) and a working directory for schemagate and its command: the
-// scripts a case writes, the files they leave, a schemagate.toml.
-class CommandProject {
+// A command case's project: its scripts, the files they leave and a schemagate.toml go in the
+// working directory, and its runs take Project's environment unchanged.
+class CommandProject : public WorkdirProject {
  public:
-  const Project& project() const { return p_; }
-  const TempDir& work() const { return work_; }
-  std::string write(const std::string& name, const std::string& text) const {
-    return work_.write(name, text);
-  }
-  std::string file(const std::string& name) const { return work_.file(name); }
-  bool has(const std::string& name) const {
-    struct stat st;
-    return ::stat(file(name).c_str(), &st) == 0;
-  }
-
-  RunOptions options(const std::map<std::string, std::string>& extra = {}) const {
-    RunOptions options = p_.options(extra);
-    options.cwd = work_.path();
-    return options;
-  }
-  RunResult run(const std::vector<std::string>& args,
-                const std::map<std::string, std::string>& extra = {}) const {
-    return testing::run(schemagate(args), options(extra));
-  }
-  Child spawn(const std::vector<std::string>& args,
-              const std::map<std::string, std::string>& extra = {}) const {
-    return testing::spawn(schemagate(args), options(extra));
-  }
-
- private:
-  Project p_;
-  TempDir work_{"cmd"};
+  CommandProject() : WorkdirProject("cmd") {}
 };
 
 // The scripts below that wait for the test give up after a minute: a command outlives a

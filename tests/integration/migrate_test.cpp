@@ -585,15 +585,6 @@ TEST_CASE("a migrations directory that cannot be parsed stops with 65 before any
 // ---------------------------------------------------------------------------------------------
 // Time: lock_timeout, the migration timeout, signals
 
-// For a Holder: keeps table t locked against every other session until released.
-const std::string kLockTableT = "begin; lock table t in access exclusive mode; select pg_sleep(60);";
-
-// Whether a session holds table t's lock as kLockTableT takes it.
-bool t_is_locked(const Project& p) {
-  return p.psql("select count(*) from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' "
-                "and granted") == "1";
-}
-
 // Table t, migration 1 adding column y to it, and migration 2 creating after_t.
 void write_alter_t(const Project& p) {
   p.psql("create table t (x int);");

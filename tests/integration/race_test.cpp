@@ -1,6 +1,7 @@
 // SPEC §1 step 4: replicas that start together migrate one at a time through the advisory lock,
-// every migration is applied exactly once, and a CREATE INDEX CONCURRENTLY run by the lock holder
-// does not deadlock with the replicas polling for the lock.
+// every migration is applied exactly once (also two hundred of several shapes under sixteen
+// runners), and a CREATE INDEX CONCURRENTLY run by the lock holder does not deadlock with the
+// replicas polling for the lock.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "support/migrations.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
+#include "support/text.h"
 
 namespace schemagate::testing {
 namespace {
@@ -85,6 +87,23 @@ std::vector<RunResult> finish_all(std::vector<Child>& replicas) {
   return results;
 }
 
+// Checks that each run exited 0 without an ERROR line.
+void check_all_succeeded(const std::vector<RunResult>& results) {
+  for (const auto& r : results) {
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_FALSE(contains(r.err, " ERROR "));
+  }
+}
+
+// How many migrations the runs applied together, by their log lines.
+int applied_in_all(const std::vector<RunResult>& results) {
+  int applied_lines = 0;
+  for (const auto& r : results)
+    applied_lines += static_cast<int>(lines_with(r.err, " INFO  applied ").size());
+  return applied_lines;
+}
+
 // Whether a session (the test's Holder) holds advisory lock `key`.
 bool holds_advisory_lock(const Project& p, int key) {
   return p.psql("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = " +
@@ -111,16 +130,76 @@ TEST_CASE("eight replicas started together apply every migration exactly once") 
   std::vector<Child> replicas = start_replicas(p, 8, {{"MIGRATION_TIMEOUT_SECONDS", "60"}});
   std::vector<RunResult> results = finish_all(replicas);
 
-  int applied_lines = 0;
-  for (const auto& r : results) {
-    CAPTURE(r.err);
-    CHECK(r.exit_code == 0);
-    CHECK_FALSE(contains(r.err, " ERROR "));
-    applied_lines += static_cast<int>(lines_with(r.err, " INFO  applied ").size());
-  }
-  CHECK(applied_lines == kMigrations);
+  check_all_succeeded(results);
+  CHECK(applied_in_all(results) == kMigrations);
   check_applied_once(p, false);
   CHECK(p.advisory_locks() == 0);
+}
+
+constexpr int kMany = 200;
+
+// Two hundred small migrations of several shapes, each creating table m_NNN and logging itself
+// once in applied_log; every 50th runs outside a transaction (an index built concurrently),
+// which splits the run into several batches. A migration applied twice would fail (its table
+// exists) or log itself twice.
+void write_many(const Project& p) {
+  p.psql("create table applied_log (version int not null, at timestamptz default clock_timestamp());");
+  for (int i = 1; i <= kMany; ++i) {
+    const std::string v = three_digits(i), t = "m_" + v, file = v + "_" + t + ".sql";
+    const std::string log = "insert into applied_log (version) values (" + std::to_string(i) + ");\n";
+    const std::string table = "create table " + t + " (x int);\n";
+    if (i % 50 == 0) {
+      p.write(file, "-- migrate:up transaction:false\n" + table + "create index concurrently " + t +
+                        "_x on " + t + " (x);\n" + log);
+      continue;
+    }
+    switch (i % 4) {
+      case 0:
+        p.write(file, migration("create table " + t + " (x int primary key);\ninsert into " + t +
+                                " select generate_series(1, 10);\n" + log));
+        break;
+      case 1:
+        p.write(file, migration(table + "create index on " + t + " (x);\n" + log));
+        break;
+      case 2:
+        p.write(file, migration(table + "create view " + t + "_v as select x from " + t + ";\n" + log));
+        break;
+      default:
+        p.write(file, migration(table + "create function " + t +
+                                "_f() returns int language sql as $$ select 1; $$;\n" + log));
+        break;
+    }
+  }
+}
+
+TEST_CASE("sixteen runs started together on one database apply 200 migrations exactly once") {
+  Project p;
+  write_many(p);
+  auto started = std::chrono::steady_clock::now();
+  std::vector<Child> runs = start_replicas(p, 16, {{"MIGRATION_TIMEOUT_SECONDS", "60"}});
+  std::vector<RunResult> results = finish_all(runs);
+  double wall = seconds_since(started);
+  MESSAGE(("16 concurrent runs, 200 migrations: " + fixed(wall) + " s wall time"));
+
+  check_all_succeeded(results);
+  // One run took the lock and applied everything; the others found it done.
+  CHECK(applied_in_all(results) == kMany);
+  CHECK(count_with(results, "migrations done applied=200 skipped=0") == 1);
+  // Tracking rows, rows the migrations inserted, and what they created.
+  const std::string tracking =
+      "select count(*), count(distinct version), count(*) filter (where dirty) "
+      "from schema_migrations";
+  CHECK(p.psql(tracking) == "200|200|0");
+  CHECK(p.psql("select count(*), count(distinct version), min(version), max(version) from applied_log") ==
+        "200|200|1|200");
+  CHECK(p.psql("select count(*) from pg_tables where schemaname = 'public' and tablename ~ '^m_[0-9]{3}$'") ==
+        "200");
+  CHECK(p.psql("select count(*) from pg_views where schemaname = 'public' and viewname ~ '^m_[0-9]{3}_v$'") ==
+        "48");
+  CHECK(p.psql("select count(*) from pg_proc where proname ~ '^m_[0-9]{3}_f$'") == "50");
+  CHECK(p.psql("select count(*), bool_and(indisvalid) from pg_index where indexrelid::regclass::text ~ "
+               "'^m_[0-9]{3}_x$'") == "4|t");
+  CHECK(wait_until([&] { return runner_gone(p); }, 5s));
 }
 
 TEST_CASE("replicas wait for the lock holder, say who holds it, and then find nothing to do") {
@@ -147,11 +226,7 @@ TEST_CASE("replicas wait for the lock holder, say who holds it, and then find no
   gate.release();
 
   std::vector<RunResult> results = finish_all(replicas);
-  for (const auto& r : results) {
-    CAPTURE(r.err);
-    CHECK(r.exit_code == 0);
-    CHECK_FALSE(contains(r.err, " ERROR "));
-  }
+  check_all_succeeded(results);
   CHECK(count_with(results, "migrations done applied=30 skipped=0") == 1);
   CHECK(count_with(results, "another runner applied the migrations") == 7);
   CHECK(count_with(results, "migration lock taken") == 7);

@@ -1,6 +1,8 @@
 // SPEC §1 "Signals": SIGTERM, SIGINT, SIGQUIT and SIGHUP end a wait at once with 128+N, also when
 // schemagate is PID 1 (where the kernel drops signals that have no handler) and when its parent
 // left them ignored. Waits use a 30 s retry interval, so only the signal can end them in time.
+// Mid-migration, each cancels the running statement on the server and releases the migration
+// lock: a transactional batch leaves no trace, a non-transactional migration stays dirty.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +13,8 @@
 #include <vector>
 
 #include "support/gate.h"
+#include "support/log_lines.h"
+#include "support/migrations.h"
 #include "support/process.h"
 
 namespace schemagate::testing {
@@ -116,6 +120,83 @@ TEST_CASE("signals the parent left ignored still stop the wait") {
     CHECK(stopped.seconds_after_signal < kPromptly);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mid-statement: the runner's statement sleeps on the server when the signal comes
+
+// 1 and 2 are applied before the batch of 3 and 4, whose statement sleeps when `sig` arrives.
+void signal_mid_statement(int sig) {
+  Project p;
+  p.write("1_first.sql", migration("create table first (x int);"));
+  p.write("2_first_x.sql",
+          "-- migrate:up transaction:false\ncreate index concurrently first_x on first (x);\n");
+  p.write("3_quick.sql", migration("create table quick (x int);"));
+  p.write("4_sleepy.sql", migration("create table sleepy (x int);\nselect pg_sleep(30);"));
+
+  Child run = p.spawn({"up"});
+  REQUIRE(wait_until([&] { return schemagate_sleeping(p); }, 20s));
+  CHECK(p.advisory_locks() == 1);
+  auto [result, after_signal] = stop_with(run, sig);
+  int still_sleeping = sleeps_running(p);  // straight away: the statement was cancelled, not left behind
+  CHECK(result.exit_code == 128 + sig);
+  CHECK(after_signal < kPromptly);
+  CHECK(contains(error_line(result), "stopped by signal " + std::to_string(sig)));
+  CHECK(still_sleeping == 0);
+  CHECK(wait_until([&] { return runner_gone(p); }, 5s));
+  CHECK(p.versions() == "1,2");
+  CHECK(p.exists("first_x"));
+  CHECK_FALSE(p.exists("quick"));
+  CHECK_FALSE(p.exists("sleepy"));
+  CHECK(dirty_count(p) == "0");
+
+  p.write("4_sleepy.sql", migration("create table sleepy (x int);\nselect pg_sleep(0);"));
+  RunResult next = p.run({"up"});
+  CHECK(next.exit_code == 0);
+  CHECK(p.versions() == "1,2,3,4");
+}
+
+TEST_CASE("SIGTERM mid-statement: cancelled, rolled back, lock released, 143 within two seconds") {
+  signal_mid_statement(SIGTERM);
+}
+TEST_CASE("SIGINT mid-statement: cancelled, rolled back, lock released, 130 within two seconds") {
+  signal_mid_statement(SIGINT);
+}
+TEST_CASE("SIGHUP mid-statement: cancelled, rolled back, lock released, 129 within two seconds") {
+  signal_mid_statement(SIGHUP);
+}
+TEST_CASE("SIGQUIT mid-statement: cancelled, rolled back, lock released, 131 within two seconds") {
+  signal_mid_statement(SIGQUIT);
+}
+
+TEST_CASE("a signal mid non-transactional statement leaves it dirty and the next run names the way out") {
+  Project p;
+  p.write("1_t.sql", migration("create table t (x int);"));
+  p.write("2_t_x.sql",
+          "-- migrate:up transaction:false\nselect pg_sleep(30);\ncreate index concurrently t_x on t (x);\n");
+  p.write("3_after.sql", migration("create table after_t (x int);"));
+  Child run = p.spawn({"up"});
+  REQUIRE(wait_until([&] { return schemagate_sleeping(p); }, 20s));
+  auto [result, after_signal] = stop_with(run, SIGTERM);
+  CHECK(after_signal < kPromptly);
+  CHECK(result.exit_code == 128 + SIGTERM);
+  CHECK(sleeps_running(p) == 0);
+  CHECK(wait_until([&] { return runner_gone(p); }, 5s));
+  CHECK(p.versions() == "1,2");
+  CHECK(dirty_count(p) == "1");
+  CHECK_FALSE(p.exists("t_x"));
+
+  RunResult next = p.run({"up"});
+  CHECK(next.exit_code == 65);
+  CHECK(contains(error_line(next), "`schemagate repair`"));
+  p.psql("create index concurrently t_x on t (x);");
+  CHECK(p.run({"repair"}).exit_code == 0);
+  CHECK(p.run({"up"}).exit_code == 0);
+  CHECK(p.versions() == "1,2,3");
+  CHECK(dirty_count(p) == "0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// As PID 1
 
 // util-linux unshare, as root: schemagate becomes PID 1 of a new PID namespace, as in a container.
 bool can_unshare_pid() {

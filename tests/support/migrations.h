@@ -1,6 +1,6 @@
 // Helpers for the migration integration tests: a throwaway migrations directory, a database of
-// the test's own with schemagate pointed at both, waiting on database state, and a psql session
-// that holds a lock until the test lets go.
+// the test's own with schemagate pointed at both, waiting on database state and the questions
+// several suites ask of it, and a psql session that holds a lock until the test lets go.
 #pragma once
 
 #include <chrono>
@@ -38,6 +38,11 @@ inline bool wait_until(const std::function<bool()>& ready, std::chrono::millisec
     if (std::chrono::steady_clock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Seconds from `start` until now: how long a run or a part of a case took.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // "-- migrate:up\n<up>" plus, when `down` is given, "-- migrate:down\n<down>": a single-file
@@ -116,6 +121,31 @@ class Project {
   TempDir dir_{"mig"};
 };
 
+// What the race, signal and fault suites ask of a project's database while and after schemagate
+// runs in it. schemagate's sessions are told apart by application_name.
+
+// No schemagate session and no advisory lock left in the project's database: nothing the runner
+// held outlives it.
+inline bool runner_gone(const Project& p) {
+  return p.backends("application_name = 'schemagate'") == 0 && p.advisory_locks() == 0;
+}
+
+// A schemagate session of the project's database is running a statement that sleeps. By wait
+// event, not by query text: a batch's text can outgrow track_activity_query_size before its sleep.
+inline bool schemagate_sleeping(const Project& p) {
+  return p.backends("application_name = 'schemagate' and state = 'active' and wait_event = 'PgSleep'") == 1;
+}
+
+// Any sleep still running in the project's database, whoever started it.
+inline int sleeps_running(const Project& p) {
+  return p.backends("state = 'active' and wait_event = 'PgSleep'");
+}
+
+// How many rows of schema_migrations are dirty, as psql prints the count.
+inline std::string dirty_count(const Project& p) {
+  return p.psql("select count(*) from schema_migrations where dirty");
+}
+
 // A psql session, application_name `name`, that runs `sql` (which should end in a long
 // pg_sleep inside a transaction, so what it locked stays locked) until release() or destruction
 // terminates its backend.
@@ -164,5 +194,15 @@ class Holder {
   std::string name_;
   std::optional<Child> child_;
 };
+
+// For a Holder: keeps table t locked against every other session until released.
+inline const std::string kLockTableT = "begin; lock table t in access exclusive mode; select pg_sleep(60);";
+
+// Whether a session holds table t's lock as kLockTableT takes it.
+inline bool t_is_locked(const Project& p) {
+  return p.psql(
+             "select count(*) from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' "
+             "and granted") == "1";
+}
 
 }  // namespace schemagate::testing

@@ -1,10 +1,12 @@
 // Text helpers shared by the tests and their support code: lines of captured output, substrings,
-// percent-encoding, and the tail of a long text for an error message.
+// numbers as the tests print them, percent-encoding, and the tail of a long text for an error
+// message.
 //
 // Header-only and includes nothing from the project, so unit tests can use it too.
 #pragma once
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +47,20 @@ inline bool in_order(const std::string& text, const std::vector<std::string>& ne
     at += needle.size();
   }
   return true;
+}
+
+// `value` with `decimals` digits after the point, for timings in a test's messages: "1.25".
+inline std::string fixed(double value, int decimals = 2) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+// "007": how the tests name versions, as the tracking table stores them.
+inline std::string three_digits(int n) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%03d", n);
+  return text;
 }
 
 // RFC 3986: everything but the unreserved characters, so '@', ':', '/' and '%' in a password
