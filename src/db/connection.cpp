@@ -272,6 +272,9 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
     }
     drain_by = Deadline::after(cancel_wait_);
   }
+  // A stopped run exits next: closing the session is how the server rolls back and lets go of
+  // the lock at once; a ROLLBACK or an unlock sent now could wait on a stalled server.
+  if (first_error && first_error->kind == ErrorKind::Interrupted) close();
   if (first_error) return *first_error;
   return last;
 }

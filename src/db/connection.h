@@ -36,7 +36,8 @@ class Rows {
 
 // One server session. Move-only; the session (and its advisory locks) ends when this dies.
 // Every call polls the socket beside the Interrupt's descriptor: a signal or the deadline cancels
-// the statement on the server and returns Interrupted / Timeout.
+// the statement on the server and returns Interrupted / Timeout. After Interrupted the session is
+// closed: the run is stopping, and the server undoes the session's work when it ends.
 // Errors: ErrorKind::Unreachable when the session is lost or cannot be opened, otherwise
 // ErrorKind::MigrationFailed with the SQLSTATE and the server's message, detail and hint.
 // Every message is scrubbed of the target's secrets.

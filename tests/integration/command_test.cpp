@@ -409,6 +409,17 @@ TEST_CASE("migrations.command in schemagate.toml, MIGRATE_COMMAND over it, --mig
   CHECK(contains(up.err, output_line("from up", "echo", "stdout")));
 }
 
+TEST_CASE("with MIGRATE_COMMAND the SQL migrations are not read: a file schemagate could not parse stops nothing") {
+  CommandProject c;
+  // No -- migrate:up marker: read as a schemagate migration, this is exit 65.
+  c.project().write("1_setup.sql", "create table t (a int);\n");
+  RunResult result = c.run({}, {{"MIGRATE_COMMAND", "true"}});
+  CAPTURE(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.err, " INFO  migrate command done total="));
+  CHECK_FALSE(contains(result.err, "1_setup.sql"));
+}
+
 TEST_CASE("with a plain command, check-only does not run it and --await is a configuration error") {
   CommandProject c;
   std::map<std::string, std::string> env{{"MIGRATE_COMMAND", "touch ran"}};
