@@ -14,7 +14,9 @@
 #include "check.h"
 #include "migrate/alembic/python.h"
 #include "migrate/files.h"
-#include "migrate/split.h"
+#include "migrate/script.h"
+#include "sql/lexer.h"
+#include "sql/statements.h"
 
 namespace schemagate::fuzz {
 namespace {
@@ -41,33 +43,45 @@ void require_names_file(const Error& error, std::string_view path) {
 }
 
 void check_statements(std::string_view sql) {
-  auto statements = migrate::split(sql);
-  size_t covered = 0;  // end of the previous statement
-  for (const migrate::Statement& st : statements) {
-    require(st.offset >= covered, "statements overlap or go backwards");
-    require(st.offset <= sql.size() && st.text.size() <= sql.size() - st.offset,
-            "statement outside the text");
-    require(st.text == sql.substr(st.offset, st.text.size()), "statement text is not the text at its offset");
-    require(st.text.data() == sql.data() + st.offset, "statement does not point into the text");
-    require(!migrate::is_blank(st.text), "blank statement kept");
-    // A statement read on its own is still one statement: the splitter's state resets at ';'.
-    auto again = migrate::split(st.text);
-    require(again.size() == 1 && again[0].offset == 0 && again[0].text.size() == st.text.size(),
-            "a statement splits differently on its own", st.text);
-    std::string_view gap = sql.substr(covered, st.offset - covered);
-    require(migrate::split(gap).empty(), "text between statements holds a statement", gap);
-    covered = st.offset + st.text.size();
+  auto pieces = sql::pieces(sql);
+  size_t covered = 0;  // end of the previous piece
+  for (const sql::Piece& p : pieces) {
+    require(p.offset >= covered, "pieces overlap or go backwards");
+    require(p.offset <= sql.size() && p.text.size() <= sql.size() - p.offset, "piece outside the text");
+    require(p.text == sql.substr(p.offset, p.text.size()), "piece text is not the text at its offset");
+    require(p.text.data() == sql.data() + p.offset, "piece does not point into the text");
+    if (p.kind == sql::Piece::Kind::statement) {
+      require(!sql::is_blank(p.text), "blank statement kept");
+      // A statement read on its own is still one statement: the lexer's state resets at ';'.
+      auto again = sql::split(p.text);
+      require(again.size() == 1 && again[0].offset == 0 && again[0].text.size() == p.text.size(),
+              "a statement splits differently on its own", p.text);
+    }
+    std::string_view gap = sql.substr(covered, p.offset - covered);
+    require(sql::split(gap).empty(), "text between pieces holds a statement", gap);
+    covered = p.offset + p.text.size();
   }
-  require(migrate::split(sql.substr(covered)).empty(), "text after the last statement holds a statement");
-  (void)migrate::is_complete(sql);
+  require(sql::split(sql.substr(covered)).empty(), "text after the last piece holds a statement");
+  (void)sql::is_complete(sql);
 
-  std::string_view rest = migrate::without_leading_comments(sql);
+  std::string_view rest = sql::without_leading_comments(sql);
   require(rest.data() + rest.size() == sql.data() + sql.size(), "without_leading_comments is not a suffix");
   require(rest.empty() || (!std::isspace(static_cast<unsigned char>(rest.front())) &&
                            !rest.starts_with("--") && !rest.starts_with("/*")),
           "without_leading_comments left a blank or a comment in front", rest.substr(0, 40));
-  require(migrate::is_blank(sql) == rest.empty(), "is_blank disagrees with without_leading_comments");
-  require(!migrate::is_blank(sql) || statements.empty(), "a blank text has statements");
+  require(sql::is_blank(sql) == rest.empty(), "is_blank disagrees with without_leading_comments");
+  require(!sql::is_blank(sql) || pieces.empty(), "a blank text has pieces");
+
+  // PostgreSQL's reading of the same text: statements in order, each the text at its offset.
+  size_t end = 0;
+  for (const sql::Statement& st : sql::statements(sql)) {
+    require(st.offset >= end && st.offset + st.text.size() <= sql.size(), "statements overlap or leave the text");
+    require(st.text == sql.substr(st.offset, st.text.size()), "statement text is not the text at its offset");
+    end = st.offset + st.text.size();
+    if (st.kind != sql::Kind::copy_in || st.data_offset == 0) continue;
+    require(st.data_offset >= end && st.data_offset + st.data.size() <= sql.size(), "COPY data outside the text");
+    end = st.data_offset + st.data.size();
+  }
 }
 
 // The section's SQL is the text from the start of line first_line on.
@@ -75,9 +89,10 @@ void check_section(const migrate::Section& s, std::string_view path, std::string
   if (!s.present) return;
   require(s.path == path, "section names another file");
   require(s.first_line >= 1, "section starts before line 1");
-  require(s.transactional || !s.why_not_transactional.empty(), "non-transactional without a reason");
-  if (s.own_transaction)
-    require(s.transactional && s.commit_offset < s.sql.size(), "own transaction's COMMIT outside the SQL");
+  migrate::Script script = migrate::analyse(s);
+  require(script.transactional || !script.why_not_transactional.empty(), "non-transactional without a reason");
+  if (script.own_transaction)
+    require(script.transactional && script.commit_offset < s.sql.size(), "own transaction's COMMIT outside the SQL");
   if (s.sql.empty()) return;
   size_t at = 0;
   for (int line = 1; line < s.first_line; ++line) {

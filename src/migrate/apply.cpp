@@ -1,6 +1,7 @@
 #include "migrate/apply.h"
 
 #include <algorithm>
+#include <map>
 #include <cctype>
 #include <optional>
 #include <random>
@@ -14,7 +15,8 @@
 #include "log/log.h"
 #include "migrate/history.h"
 #include "migrate/locate.h"
-#include "migrate/split.h"
+#include "migrate/script.h"
+#include "sql/lexer.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -53,21 +55,21 @@ struct Batch {
 // One migration's SQL as written, then the change to its tracking row, inside the batch's
 // transaction. A file that brings its own BEGIN/COMMIT travels alone and gets the change just
 // before its COMMIT.
-void append(Batch& batch, const Section& section, const Migration& m, const std::string& tracking_sql,
-            const std::string& prelude) {
+void append(Batch& batch, const Section& section, const Script& script, const Migration& m,
+            const std::string& tracking_sql, const std::string& prelude) {
   // RESET ALL leaves a SET ROLE in place: the tracking row is written as schemagate's own user.
   const std::string tracking = "reset role;\n" + tracking_sql;
   batch.text.reserve(batch.text.size() + prelude.size() + section.sql.size() + tracking.size() + 64);
   batch.text += prelude;
   batch.pieces.push_back({&m, batch.text.size()});
-  if (section.own_transaction) {
-    batch.text.append(section.sql, 0, section.commit_offset);
+  if (script.own_transaction) {
+    batch.text.append(section.sql, 0, script.commit_offset);
     batch.text += "\n;\n";
     batch.text += tracking;
     batch.text += ";\n";
-    batch.text.append(section.sql, section.commit_offset);
+    batch.text.append(section.sql, script.commit_offset);
     batch.text += "\n;\n";
-  } else if (!is_complete(section.sql)) {
+  } else if (!sql::is_complete(section.sql)) {
     // It ends inside a quote or comment, which would swallow anything after it: sent as it is, it
     // fails with the server's own message and position.
     batch.text += section.sql;
@@ -103,6 +105,7 @@ class Applier {
         blockers_(conn, options.lock_timeout, stop) {}
 
   Result<int> run(std::span<const Migration* const> pending) {
+    for (const Migration* m : pending) scripts_.emplace(m, analyse(section(*m)));
     prelude_ = session_prelude();
     auto result = run_all(pending);
     // What the migrations SET must not follow the session into the verify step (pg_dump empties
@@ -118,7 +121,7 @@ class Applier {
       const Migration& m = *pending[next];
       Status ran;
       size_t done = 0;
-      if (!section(m).transactional) {
+      if (!script(m).transactional) {
         ran = run_outside_transaction(m);
         done = ran ? 1 : 0;
       } else {
@@ -154,6 +157,7 @@ class Applier {
   }
 
   const Section& section(const Migration& m) const { return direction_ == Direction::up ? m.up : m.down; }
+  const Script& script(const Migration& m) const { return scripts_.at(&m); }
   std::string tracking(const Migration& m) const {
     return direction_ == Direction::up ? record_sql(table_, m, false) : forget_sql(table_, m);
   }
@@ -172,25 +176,25 @@ class Applier {
     size_t count = 0, bytes = 0;
     for (const Migration* m : pending) {
       const Section& s = section(*m);
-      if (!s.transactional) break;
+      if (!script(*m).transactional) break;
       // Alone: a file with its own BEGIN/COMMIT, and one that ends inside a quote or comment
       // (it would swallow what follows it; alone, it fails with the server's own message).
-      bool alone = s.own_transaction || !is_complete(s.sql) || s.sql.size() > kSentApartBytes;
+      bool alone = script(*m).own_transaction || !sql::is_complete(s.sql) || s.sql.size() > kSentApartBytes;
       if (count > 0 && (alone || bytes + s.sql.size() > kBatchBytes)) break;
       ++count;
       bytes += s.sql.size();
       if (alone) break;
     }
     Batch batch;
-    batch.own_transaction = count == 1 && section(*pending[0]).own_transaction;
+    batch.own_transaction = count == 1 && script(*pending[0]).own_transaction;
     if (batch.own_transaction) {
       // Its BEGIN may set an isolation level, which must come before any query in the
       // transaction: the prelude goes on its own.
-      append(batch, section(*pending[0]), *pending[0], tracking(*pending[0]), "");
+      append(batch, section(*pending[0]), script(*pending[0]), *pending[0], tracking(*pending[0]), "");
       return batch;
     }
     if (count == 1 && !batch.incomplete && section(*pending[0]).sql.size() > kSentApartBytes &&
-        is_complete(section(*pending[0]).sql)) {
+        sql::is_complete(section(*pending[0]).sql)) {
       batch.sent_apart = true;
       batch.text = "begin;\n" + prelude_;
       batch.pieces.push_back({pending[0], 0});  // the server's positions count from its SQL
@@ -202,7 +206,7 @@ class Applier {
     batch.text.reserve(total);
     batch.text = "begin;\n";
     for (size_t i = 0; i < count; ++i)
-      append(batch, section(*pending[i]), *pending[i], tracking(*pending[i]), prelude_);
+      append(batch, section(*pending[i]), script(*pending[i]), *pending[i], tracking(*pending[i]), prelude_);
     if (!batch.incomplete) batch.text += "commit;\n";
     return batch;
   }
@@ -306,13 +310,12 @@ class Applier {
     // eat the migration timeout.
     Deadline replay_by = Deadline::after(10s).earlier(options_.deadline);
     if (conn_.exec(before, stop_, replay_by)) {
-      const Section& s = section(*batch.pieces[failed_index].migration);
-      for (const Statement& st : split(s.sql)) {
+      for (const sql::Statement& st : script(*batch.pieces[failed_index].migration).statements) {
         auto ran = conn_.exec(std::string(st.text), stop_, replay_by);
         if (ran) continue;
         // Only the server's refusal points at the statement; a signal or running out of time does not.
         if (ran.error().kind == ErrorKind::MigrationFailed)
-          found = st.offset + (st.text.size() - without_leading_comments(st.text).size());
+          found = st.offset + (st.text.size() - sql::without_leading_comments(st.text).size());
         break;
       }
     }
@@ -322,7 +325,7 @@ class Applier {
   Status run_outside_transaction(const Migration& m) {
     const Section& sec = section(m);
     log::info("running " + label(m) + (direction_ == Direction::up ? "" : " (down)") + " outside a transaction (" +
-              sec.why_not_transactional + "); it stays marked dirty until it finishes");
+              script(m).why_not_transactional + "); it stays marked dirty until it finishes");
     auto started = std::chrono::steady_clock::now();
     if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
     std::string mark_sql =
@@ -330,23 +333,23 @@ class Applier {
     auto mark = conn_.exec(mark_sql, stop_, options_.deadline);
     if (!mark) return mark.error();
     bool first = true;
-    for (const Statement& s : split(sec.sql)) {
+    for (const sql::Statement& s : script(m).statements) {
       // Without a server position, errors point at the statement's first token, not the blank before it.
       auto where = [&](const Error& e) {
         return s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position)
-                                          : s.text.size() - without_leading_comments(s.text).size());
+                                          : s.text.size() - sql::without_leading_comments(s.text).size());
       };
       // CREATE INDEX CONCURRENTLY and its kind wait for every older transaction to end, and
       // PostgreSQL counts that as waiting for a lock: under lock_timeout any long query elsewhere
       // would fail them. Their own locks block nobody, so only the migration deadline bounds them.
       // (Sent on its own: a string of several statements is one implicit transaction.)
-      bool waits_for_others = !first_non_transactional(s.text).empty();
+      bool waits_for_others = s.kind == sql::Kind::no_transaction;
       // Past the first statement, one that failed on a lock or a deadlock changed nothing by
       // itself and is tried again where it stands; but not one that can fail part-way (a
       // CONCURRENTLY one leaves an invalid index; DO and CALL may commit inside), one that ends or
       // opens a transaction (a failed COMMIT has already rolled back), nor one inside a
       // transaction block of the file's own (the failure aborted the block).
-      const bool may_retry = !first && !waits_for_others && !conn_.in_transaction() && !controls_transactions(s.text);
+      const bool may_retry = !first && !waits_for_others && !conn_.in_transaction() && !sql::controls_transactions(s.kind);
       Result<db::Rows> ran = Error{};
       for (int attempt = 1;; ++attempt) {
         if (waits_for_others)
@@ -424,6 +427,7 @@ class Applier {
   std::string prelude_;
   int applied_ = 0;
   std::mt19937 jitter_{std::random_device{}()};
+  std::map<const Migration*, Script> scripts_;  // of the migrations this run applies
   db::Blockers blockers_;
 };
 

@@ -5,6 +5,7 @@
 #include "migrate/history.h"
 #include "migrate/lock.h"
 #include "migrate/plan.h"
+#include "migrate/script.h"
 
 namespace schemagate::migrate {
 
@@ -55,8 +56,9 @@ Result<std::string> describe_up(db::Connection& conn, const Inputs& inputs, cons
   std::string out =
       "-- " + std::to_string(plan->pending.size()) + " pending migration(s); nothing is applied (--dry-run)\n";
   for (const auto* p : plan->pending) {
+    Script script = analyse(p->up);
     out += "\n-- " + p->up.path + " (version " + p->version_text + ", " +
-           (p->up.transactional ? "in a transaction" : "outside a transaction: " + p->up.why_not_transactional) +
+           (script.transactional ? "in a transaction" : "outside a transaction: " + script.why_not_transactional) +
            ")\n" + p->up.sql;
     if (!p->up.sql.empty() && p->up.sql.back() != '\n') out += '\n';
   }

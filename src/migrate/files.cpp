@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <map>
 
-#include "migrate/split.h"
+#include "sql/lexer.h"
 #include "util/checksum.h"
 #include "util/file.h"
 
@@ -46,52 +46,6 @@ bool iequals_prefix(std::string_view text, std::string_view word) {
   for (size_t i = 0; i < word.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(text[i])) != word[i]) return false;
   return true;
-}
-
-// The statement's words, upper-cased, comments and blanks skipped: enough to recognise a command.
-std::vector<std::string> leading_words(std::string_view stmt, size_t count) {
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < stmt.size() && words.size() < count) {
-    char c = stmt[i];
-    if (c == '-' && i + 1 < stmt.size() && stmt[i + 1] == '-') {
-      while (i < stmt.size() && stmt[i] != '\n') ++i;
-    } else if (c == '/' && i + 1 < stmt.size() && stmt[i + 1] == '*') {
-      size_t end = stmt.find("*/", i + 2);
-      i = end == std::string_view::npos ? stmt.size() : end + 2;
-    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      std::string w;
-      while (i < stmt.size() && (std::isalnum(static_cast<unsigned char>(stmt[i])) || stmt[i] == '_'))
-        w += static_cast<char>(std::toupper(static_cast<unsigned char>(stmt[i++])));
-      words.push_back(std::move(w));
-    } else if (std::isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (c == '.') {
-      ++i;  // schema.table
-    } else if (c == '(' && words.size() == 1) {
-      // REINDEX (VERBOSE) INDEX CONCURRENTLY: an option list right after the command word.
-      size_t close = stmt.find(')', i);
-      i = close == std::string_view::npos ? stmt.size() : close + 1;
-    } else {
-      break;  // a quote, a parenthesis: past the command's keywords
-    }
-  }
-  return words;
-}
-
-bool needs_no_transaction(std::string_view stmt) {
-  auto w = leading_words(stmt, 12);
-  auto has = [&](std::string_view word) { return std::find(w.begin(), w.end(), word) != w.end(); };
-  if (w.empty()) return false;
-  if (w[0] == "VACUUM") return true;
-  if (w[0] == "ALTER" && w.size() > 1 && w[1] == "SYSTEM") return true;
-  if ((w[0] == "CREATE" || w[0] == "DROP") && w.size() > 1 && (w[1] == "DATABASE" || w[1] == "TABLESPACE"))
-    return true;
-  if ((w[0] == "CREATE" || w[0] == "DROP" || w[0] == "REINDEX") && has("CONCURRENTLY")) return true;
-  if (w[0] == "REINDEX" && w.size() > 1 && (w[1] == "DATABASE" || w[1] == "SYSTEM")) return true;
-  if (w[0] == "ALTER" && has("DETACH") && has("CONCURRENTLY")) return true;
-  if ((w[0] == "CREATE" || w[0] == "DROP") && w.size() > 1 && w[1] == "SUBSCRIPTION") return true;
-  return false;
 }
 
 std::vector<std::string_view> words_of(std::string_view text) {
@@ -156,45 +110,6 @@ Result<std::vector<Marker>> find_markers(std::string_view text, std::string_view
   return markers;
 }
 
-bool is_transaction_control(std::string_view stmt, bool opening) {
-  auto w = leading_words(stmt, 2);
-  if (w.empty()) return false;
-  if (opening) return w[0] == "BEGIN" || (w[0] == "START" && w.size() > 1 && w[1] == "TRANSACTION");
-  // ROLLBACK TO SAVEPOINT stays inside the transaction.
-  if (w[0] == "ROLLBACK") return w.size() < 2 || w[1] != "TO";
-  return w[0] == "COMMIT" || w[0] == "END" || w[0] == "ABORT";
-}
-
-void decide_transaction(Section& s, bool marked_transactional) {
-  if (!marked_transactional) {
-    s.transactional = false;
-    s.why_not_transactional = "transaction:false";
-    return;
-  }
-  if (std::string stmt = first_non_transactional(s.sql); !stmt.empty()) {
-    s.transactional = false;
-    s.why_not_transactional = stmt;
-    return;
-  }
-  auto stmts = split(s.sql);
-  size_t opens = 0, closes = 0;
-  for (const Statement& st : stmts) {
-    opens += is_transaction_control(st.text, true);
-    closes += is_transaction_control(st.text, false);
-  }
-  if (opens == 0 && closes == 0) return;
-  if (opens == 1 && closes == 1 && is_transaction_control(stmts.front().text, true) &&
-      is_transaction_control(stmts.back().text, false) && leading_words(stmts.back().text, 1)[0] != "ROLLBACK") {
-    s.own_transaction = true;
-    s.commit_offset = stmts.back().offset;
-    return;
-  }
-  // Several transactions in one file: each is the file's own business, so the migration runs as
-  // written and stays marked dirty until it has finished.
-  s.transactional = false;
-  s.why_not_transactional = "BEGIN/COMMIT inside the migration";
-}
-
 struct NameParts {
   std::string version;
   std::string version_text;
@@ -233,17 +148,6 @@ bool version_less(std::string_view a, std::string_view b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
-std::string first_non_transactional(std::string_view sql) {
-  for (const Statement& s : split(sql)) {
-    if (!needs_no_transaction(s.text)) continue;
-    std::string_view t = without_leading_comments(s.text);
-    std::string first(t.substr(0, t.find('\n')));
-    if (first.size() > 80) first = first.substr(0, 77) + "...";
-    return first;
-  }
-  return {};
-}
-
 Result<Migration> parse_file(std::string_view file_name, std::string_view path, std::string text) {
   auto parts = split_name(file_name, path);
   if (!parts) return parts.error();
@@ -261,8 +165,7 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
     s.present = true;
     s.path = std::string(path);
     s.sql = std::move(text);
-    decide_transaction(s, true);
-    if (s.sql.empty() || is_blank(s.sql)) s.sql.clear();
+    if (sql::is_blank(s.sql)) s.sql.clear();
     if (parts->kind == "up") m.checksum = sha256_hex(m.up.sql);
     return m;
   }
@@ -282,7 +185,7 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
   if (down && down->line < up->line)
     return bad_migrations(at_line(path, down->line) + ": -- migrate:down comes before -- migrate:up (line " +
                std::to_string(up->line) + ")");
-  if (!is_blank(std::string_view(text).substr(0, up->line_begin)))
+  if (!sql::is_blank(std::string_view(text).substr(0, up->line_begin)))
     return bad_migrations(at_line(path, 1) + ": SQL before the -- migrate:up marker (line " + std::to_string(up->line) + ")");
 
   auto fill = [&](Section& s, const Marker& mk, size_t end) {
@@ -292,12 +195,12 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
     s.sql = text.substr(mk.body_begin, end - mk.body_begin);
     // A section of blanks and comments (what `schemagate new` writes) has nothing to run: a down
     // that would only delete the tracking row is no down at all.
-    if (!mk.is_up && is_blank(s.sql)) {
+    if (!mk.is_up && sql::is_blank(s.sql)) {
       s.present = false;
       s.sql.clear();
       return;
     }
-    decide_transaction(s, mk.transactional);
+    s.transaction_false = !mk.transactional;
   };
   fill(m.up, *up, down ? down->line_begin : text.size());
   if (down) fill(m.down, *down, text.size());

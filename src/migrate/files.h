@@ -14,12 +14,7 @@ struct Section {
   std::string path;     // the file it came from
   std::string sql;
   int first_line = 1;   // line of the file on which `sql` begins
-  bool transactional = true;
-  std::string why_not_transactional;  // "transaction:false", or the statement that needs it
-  // The file opens its own transaction (BEGIN first, COMMIT last, as golang-migrate files do):
-  // the tracking row is inserted before that COMMIT, at byte offset commit_offset of sql.
-  bool own_transaction = false;
-  size_t commit_offset = 0;
+  bool transaction_false = false;  // its marker says transaction:false (script.h decides the rest)
 };
 
 struct Migration {
@@ -42,9 +37,5 @@ Result<std::vector<Migration>> read_dir(const std::string& dir);
 
 // Parses one file's text; exposed for unit tests. `kind` is "single", "up" or "down".
 Result<Migration> parse_file(std::string_view file_name, std::string_view path, std::string text);
-
-// Statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM,
-// ...): the first such statement of sql, or empty when there is none.
-std::string first_non_transactional(std::string_view sql);
 
 }  // namespace schemagate::migrate

@@ -30,26 +30,10 @@ TEST_CASE("a single file has its up and down sections and the line each starts o
   CHECK(m.name == "users");
   CHECK(m.up.sql == "create table users ();\n\n");
   CHECK(m.up.first_line == 2);
-  CHECK(m.up.transactional);
+  CHECK_FALSE(m.up.transaction_false);
   CHECK(m.down.present);
   CHECK(m.down.sql == "drop table users;\n");
   CHECK(m.down.first_line == 5);
-}
-
-TEST_CASE("transaction:false on a marker makes that section non-transactional") {
-  Migration m = parsed("1_idx.sql", "-- migrate:up transaction:false\ncreate index i on t (x);\n-- migrate:down\ndrop index i;\n");
-  CHECK_FALSE(m.up.transactional);
-  CHECK(m.up.why_not_transactional == "transaction:false");
-  CHECK(m.down.transactional);
-}
-
-TEST_CASE("a statement PostgreSQL refuses in a transaction block makes the section non-transactional") {
-  Migration m = parsed("2_idx.up.sql", "-- build it online\nCREATE UNIQUE INDEX CONCURRENTLY users_email ON users (email);\n");
-  CHECK_FALSE(m.up.transactional);
-  CHECK(m.up.why_not_transactional == "CREATE UNIQUE INDEX CONCURRENTLY users_email ON users (email)");
-  CHECK(first_non_transactional("vacuum analyze t") == "vacuum analyze t");
-  CHECK(first_non_transactional("select 'create index concurrently'") == "");
-  CHECK(first_non_transactional("refresh materialized view concurrently v") == "");
 }
 
 TEST_CASE("markers are found with CRLF line ends and a BOM") {

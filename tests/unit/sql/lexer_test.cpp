@@ -1,16 +1,16 @@
-#include "migrate/split.h"
+#include "sql/lexer.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-namespace schemagate::migrate {
+namespace schemagate::sql {
 namespace {
 
 std::vector<std::string> texts(std::string_view sql) {
   std::vector<std::string> out;
-  for (const Statement& s : split(sql)) out.emplace_back(s.text);
+  for (const Piece& s : split(sql)) out.emplace_back(s.text);
   return out;
 }
 
@@ -98,4 +98,4 @@ TEST_CASE("is_blank sees through comments and whitespace only") {
 }
 
 }  // namespace
-}  // namespace schemagate::migrate
+}  // namespace schemagate::sql

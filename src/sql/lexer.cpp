@@ -1,9 +1,9 @@
-#include "migrate/split.h"
+#include "sql/lexer.h"
 
 #include <cctype>
 #include <string>
 
-namespace schemagate::migrate {
+namespace schemagate::sql {
 namespace {
 
 bool is_ident_start(char c) {
@@ -22,7 +22,8 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Reads the SQL text as the server's lexer does, one token class at a time.
+// Reads the SQL text as the server's lexer does, one token class at a time, and psql's lines
+// where psql would take them.
 class Scanner {
  public:
   explicit Scanner(std::string_view sql) : s_(sql) {}
@@ -35,13 +36,21 @@ class Scanner {
 
   bool ended_open() const { return open_; }
 
-  std::vector<Statement> run() {
+  std::vector<Piece> run() {
     while (i_ < s_.size()) {
       char c = s_[i_];
       if (c == '-' && peek(1) == '-') {
         skip_line_comment();
+        continue;
       } else if (c == '/' && peek(1) == '*') {
         skip_block_comment();
+        continue;
+      } else if (c == '\\' && !token_seen_) {
+        meta_command();
+        continue;
+      } else if (std::isspace(static_cast<unsigned char>(c))) {
+        ++i_;
+        continue;
       } else if (c == '\'') {
         skip_quoted('\'', false);
       } else if (c == '"') {
@@ -53,15 +62,23 @@ class Scanner {
         skip_dollar_quote();
       } else if (is_ident_start(c) && !after_ident()) {
         word();
-      } else if (c == ';' && atomic_depth_ == 0) {
+      } else if (c == '(') {
+        ++paren_depth_;
+        ++i_;
+      } else if (c == ')') {
+        if (paren_depth_ > 0) --paren_depth_;
+        ++i_;
+      } else if (c == ';' && atomic_depth_ == 0 && paren_depth_ == 0) {
+        bool copy_in = copy_in_;
         finish(i_);
         ++i_;
-        start_ = i_;
-        words_ = 0;
-        routine_ = false;
+        restart(i_);
+        if (copy_in) copy_data();
+        continue;
       } else {
         ++i_;
       }
+      token_seen_ = true;  // a backslash from here on is no longer at a statement's start
     }
     finish(s_.size());
     return out_;
@@ -71,9 +88,64 @@ class Scanner {
   char peek(size_t ahead) const { return i_ + ahead < s_.size() ? s_[i_ + ahead] : '\0'; }
   bool after_ident() const { return i_ > 0 && is_ident_char(s_[i_ - 1]); }
 
+  void restart(size_t at) {
+    start_ = at;
+    words_ = 0;
+    routine_ = false;
+    copy_ = false;
+    copy_in_ = false;
+    paren_depth_ = 0;
+    token_seen_ = false;
+  }
+
   void finish(size_t end) {
     std::string_view text = s_.substr(start_, end - start_);
-    if (!is_blank(text)) out_.push_back({text, start_});
+    if (is_blank(text)) return;
+    Piece p{Piece::Kind::statement, text, start_};
+    p.copy_in = copy_in_;
+    out_.push_back(p);
+  }
+
+  // psql reads a backslash line itself: it ends at the end of the line, whatever it holds.
+  void meta_command() {
+    size_t end = s_.find('\n', i_);
+    if (end == std::string_view::npos) end = s_.size();
+    std::string_view line = s_.substr(i_, end - i_);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    out_.push_back({Piece::Kind::meta_command, line, i_});
+    i_ = end;
+    restart(i_);
+  }
+
+  // After COPY ... FROM STDIN; psql sends the lines that follow as data, up to a line `\.`.
+  void copy_data() {
+    Piece& copy = out_.back();
+    size_t eol = s_.find('\n', i_);
+    if (eol == std::string_view::npos) eol = s_.size();
+    std::string_view rest = s_.substr(i_, eol - i_);
+    copy.text_after = !is_blank(rest);
+    size_t begin = eol == s_.size() ? eol : eol + 1;
+    size_t line = begin;
+    Piece data{Piece::Kind::copy_data, {}, begin};
+    data.ended = false;
+    while (line < s_.size()) {
+      size_t end = s_.find('\n', line);
+      size_t next = end == std::string_view::npos ? s_.size() : end + 1;
+      std::string_view text = s_.substr(line, (end == std::string_view::npos ? s_.size() : end) - line);
+      if (text == "\\." || text == "\\.\r") {
+        data.ended = true;
+        data.text = s_.substr(begin, line - begin);
+        out_.push_back(data);
+        i_ = next;
+        restart(i_);
+        return;
+      }
+      line = next;
+    }
+    data.text = s_.substr(begin);
+    out_.push_back(data);
+    i_ = s_.size();
+    restart(i_);
   }
 
   void skip_line_comment() {
@@ -131,8 +203,9 @@ class Scanner {
     i_ = open_ ? s_.size() : close + tag.size();
   }
 
-  // Keywords matter only for SQL-standard routine bodies: CREATE FUNCTION ... BEGIN ATOMIC ...
-  // END holds semicolons (and CASE ... END nests inside it).
+  // Keywords matter for two things: SQL-standard routine bodies (CREATE FUNCTION ... BEGIN ATOMIC
+  // ... END holds semicolons, and CASE ... END nests inside it), and COPY ... FROM STDIN, whose data
+  // follows its semicolon.
   void word() {
     size_t begin = i_;
     while (i_ < s_.size() && is_ident_char(s_[i_])) ++i_;
@@ -140,7 +213,13 @@ class Scanner {
     ++words_;
     if (words_ == 1) {
       creating_ = iequals(w, "create");
+      copy_ = iequals(w, "copy");
+      last_word_from_ = false;
       return;
+    }
+    if (copy_ && paren_depth_ == 0) {
+      if (last_word_from_ && iequals(w, "stdin")) copy_in_ = true;
+      last_word_from_ = iequals(w, "from");
     }
     if (creating_ && words_ <= 4 && (iequals(w, "function") || iequals(w, "procedure"))) routine_ = true;
     if (!routine_) return;
@@ -158,17 +237,29 @@ class Scanner {
   size_t i_ = 0;
   size_t start_ = 0;
   int words_ = 0;
+  int paren_depth_ = 0;
   bool creating_ = false;
   bool routine_ = false;
   bool last_word_begin_ = false;
   int atomic_depth_ = 0;
+  bool copy_ = false;
+  bool copy_in_ = false;
+  bool last_word_from_ = false;
+  bool token_seen_ = false;
   bool open_ = false;
-  std::vector<Statement> out_;
+  std::vector<Piece> out_;
 };
 
 }  // namespace
 
-std::vector<Statement> split(std::string_view sql) { return Scanner(sql).run(); }
+std::vector<Piece> pieces(std::string_view script) { return Scanner(script).run(); }
+
+std::vector<Piece> split(std::string_view sql) {
+  std::vector<Piece> out;
+  for (const Piece& p : pieces(sql))
+    if (p.kind == Piece::Kind::statement) out.push_back(p);
+  return out;
+}
 
 bool is_complete(std::string_view sql) {
   Scanner scan(sql);
@@ -196,16 +287,4 @@ std::string_view without_leading_comments(std::string_view sql) {
 
 bool is_blank(std::string_view sql) { return without_leading_comments(sql).empty(); }
 
-bool controls_transactions(std::string_view statement) {
-  std::string_view text = without_leading_comments(statement);
-  size_t n = 0;
-  while (n < text.size() && std::isalpha(static_cast<unsigned char>(text[n]))) ++n;
-  std::string word(text.substr(0, n));
-  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (std::string_view w : {"begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release",
-                             "prepare", "do", "call"})
-    if (word == w) return true;
-  return false;
-}
-
-}  // namespace schemagate::migrate
+}  // namespace schemagate::sql
