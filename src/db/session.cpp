@@ -15,6 +15,12 @@ std::string SessionSettings::lock_timeout_sql(std::chrono::milliseconds timeout,
   return set(scope) + "lock_timeout = " + std::to_string(timeout.count());
 }
 
+std::string SessionSettings::reset_identity_sql() { return "reset session authorization;\nreset role;\n"; }
+
+std::string SessionSettings::restore_sql(Scope scope) const {
+  return reset_identity_sql() + set(scope) + "search_path = pg_catalog;\n" + sql(scope);
+}
+
 std::string SessionSettings::sql(Scope scope) const {
   // standard_conforming_strings: the tracking rows' literals are written for it.
   std::string out = lock_timeout_sql(lock_timeout, scope) + ";\n" + set(scope) + "standard_conforming_strings = on;\n";

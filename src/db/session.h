@@ -23,6 +23,13 @@ struct SessionSettings {
   std::string sql(Scope scope = Scope::session) const;
   // One setting alone: CREATE INDEX CONCURRENTLY runs with lock_timeout 0 and gets it back after.
   static std::string lock_timeout_sql(std::chrono::milliseconds timeout, Scope scope = Scope::session);
+  // The session user and role back to the ones that logged in: RESET ALL leaves both as a
+  // migration's SET SESSION AUTHORIZATION or SET ROLE made them.
+  static std::string reset_identity_sql();
+  // Before schemagate writes rows of its own after a migration ran: the identity reset, a
+  // search_path of pg_catalog alone (what it writes names its tables in full) and these settings,
+  // whatever the migration SET.
+  std::string restore_sql(Scope scope) const;
 };
 
 }  // namespace schemagate::db

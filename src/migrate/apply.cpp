@@ -55,10 +55,9 @@ struct Batch {
 // One migration's SQL as written, then the change to its tracking row, inside the batch's
 // transaction. A file that brings its own BEGIN/COMMIT travels alone and gets the change just
 // before its COMMIT.
+// `tracking` restores schemagate's own session first (db::SessionSettings::restore_sql).
 void append(Batch& batch, const Section& section, const Script& script, const Migration& m,
-            const std::string& tracking_sql, const std::string& prelude) {
-  // RESET ALL leaves a SET ROLE in place: the tracking row is written as schemagate's own user.
-  const std::string tracking = "reset role;\n" + tracking_sql;
+            const std::string& tracking, const std::string& prelude) {
   batch.text.reserve(batch.text.size() + prelude.size() + section.sql.size() + tracking.size() + 64);
   batch.text += prelude;
   batch.pieces.push_back({&m, batch.text.size()});
@@ -106,6 +105,7 @@ class Applier {
 
   Result<int> run(std::span<const Migration* const> pending) {
     for (const Migration* m : pending) scripts_.emplace(m, analyse(section(*m)));
+    settings_ = db::SessionSettings::for_server(conn_, options_.lock_timeout);
     prelude_ = session_prelude();
     auto result = run_all(pending);
     // What the migrations SET must not follow the session into the verify step (pg_dump empties
@@ -158,8 +158,11 @@ class Applier {
 
   const Section& section(const Migration& m) const { return direction_ == Direction::up ? m.up : m.down; }
   const Script& script(const Migration& m) const { return scripts_.at(&m); }
+  // The tracking row's change inside the migration's transaction, written as schemagate's own user
+  // with its own settings, whatever the migration did to the session.
   std::string tracking(const Migration& m) const {
-    return direction_ == Direction::up ? record_sql(table_, m, false) : forget_sql(table_, m);
+    return settings_.restore_sql(db::Scope::transaction) +
+           (direction_ == Direction::up ? record_sql(table_, m, false) : forget_sql(table_, m));
   }
   std::string_view verb() const { return direction_ == Direction::up ? "applied " : "rolled back "; }
 
@@ -167,7 +170,7 @@ class Applier {
   // before it SET (pg_dump output sets lock_timeout = 0 and an empty search_path), and with the
   // mark its duration is measured from.
   std::string session_prelude() const {
-    return "reset all;\n" + db::SessionSettings::for_server(conn_, options_.lock_timeout).sql() + start_clock_sql();
+    return db::SessionSettings::reset_identity_sql() + "reset all;\n" + settings_.sql() + start_clock_sql();
   }
 
   // The longest run of transactional migrations from the front of pending that can share one
@@ -198,7 +201,7 @@ class Applier {
       batch.sent_apart = true;
       batch.text = "begin;\n" + prelude_;
       batch.pieces.push_back({pending[0], 0});  // the server's positions count from its SQL
-      batch.closing = "reset role;\n" + tracking(*pending[0]) + ";\ncommit;\n";
+      batch.closing = tracking(*pending[0]) + ";\ncommit;\n";
       return batch;
     }
     size_t total = 0;
@@ -396,8 +399,9 @@ class Applier {
       return located(std::move(e), sec, at);
     }
     auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-    std::string done_sql = direction_ == Direction::up ? mark_done_sql(table_, m.version_text, ms)
-                                                        : delete_sql(table_, m.version_text);
+    std::string done_sql = settings_.restore_sql(db::Scope::session) +
+                           (direction_ == Direction::up ? mark_done_sql(table_, m.version_text, ms)
+                                                        : delete_sql(table_, m.version_text));
     auto clear = conn_.exec(done_sql, stop_, options_.deadline);
     if (!clear) {
       // The migration itself has run: retrying would run it twice.
@@ -424,6 +428,7 @@ class Applier {
   Direction direction_;
   const ApplyOptions& options_;
   const Interrupt& stop_;
+  db::SessionSettings settings_;
   std::string prelude_;
   int applied_ = 0;
   std::mt19937 jitter_{std::random_device{}()};

@@ -258,6 +258,29 @@ TEST_CASE("a pair of files holding CREATE INDEX CONCURRENTLY runs outside a tran
   CHECK_FALSE(p.exists("after_index"));
 }
 
+TEST_CASE("what a migration does to its session (role, session user, search_path) never stops it being recorded") {
+  Project p;
+  const std::string role = p.db() + "_lowpriv";  // roles are cluster-wide: one per case
+  p.psql("create role " + role + " nologin; create schema elsewhere;");
+  p.write("1_t.sql", migration("create table t (x int);"));
+  // Outside a transaction, each statement's effect on the session stays after it.
+  p.write("2_role.sql", "-- migrate:up transaction:false\nset role " + role + ";\n");
+  p.write("3_user.sql", "-- migrate:up transaction:false\nset session authorization " + role + ";\n");
+  p.write("4_path.sql",
+          "-- migrate:up transaction:false\nset search_path = elsewhere;\nset standard_conforming_strings = off;\n");
+  // Inside one, it lasts until the transaction's tracking row is written.
+  p.write("5_user.sql", migration("set session authorization " + role + ";\nselect 1;"));
+  p.write("6_role.sql", migration("set local role " + role + ";\nselect 2;"));
+  p.write("7_t.sql", migration("insert into t values (7);"));
+  RunResult result = p.run({}, {{"CRITICAL_TABLES", "t"}});
+  CAPTURE(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(p.psql("select string_agg(version || ':' || dirty, ',' order by version::int) from schema_migrations") ==
+        "1:false,2:false,3:false,4:false,5:false,6:false,7:false");
+  CHECK(p.psql("select x from t") == "7");
+  CHECK(p.run({}).exit_code == 0);  // and nothing is left dirty for the next start
+}
+
 TEST_CASE("a non-transactional migration that fails part-way stays dirty until repair") {
   Project p;
   p.write("1_t.sql", migration("create table t (x int);"));
