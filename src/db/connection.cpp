@@ -162,13 +162,20 @@ Result<Connection> Connection::open_at(const Target& target, const Target::Endpo
   }
   PQsetErrorVerbosity(c.conn_.get(), PQERRORS_DEFAULT);
   // libpq prints server notices to stderr by default; they belong in the log, scrubbed.
-  PQsetNoticeProcessor(
+  c.notices_ = std::make_unique<NoticeSink>(NoticeSink{nullptr, target});
+  PQsetNoticeReceiver(
       c.conn_.get(),
-      [](void*, const char* message) {
-        std::string text = one_line(message);
-        log::debug("server: " + text);
+      [](void* arg, const pg_result* r) {
+        const NoticeSink& sink = *static_cast<const NoticeSink*>(arg);
+        auto field = [r](int code) {
+          const char* v = PQresultErrorField(r, code);
+          return std::string(v ? v : "");
+        };
+        Notice n{field(PG_DIAG_SEVERITY_NONLOCALIZED), sink.target.scrub(one_line(field(PG_DIAG_MESSAGE_PRIMARY)))};
+        if (sink.handler) sink.handler(n);
+        else log::debug("server: " + n.severity + ":  " + n.message);
       },
-      nullptr);
+      c.notices_.get());
   // Non-blocking sends, so a large statement can be interrupted while it is being written.
   PQsetnonblocking(c.conn_.get(), 1);
   return c;
@@ -284,6 +291,10 @@ std::string Connection::describe() const {
   std::string host = PQhost(conn_.get());
   return std::string(PQuser(conn_.get())) + "@" + (host.empty() ? "[local]" : host) + ":" +
          PQport(conn_.get()) + "/" + PQdb(conn_.get());
+}
+
+void Connection::on_notice(std::function<void(const Notice&)> handler) {
+  if (notices_) notices_->handler = std::move(handler);
 }
 
 void Connection::watch(std::chrono::milliseconds every, std::function<void(Deadline)> look) {

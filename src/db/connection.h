@@ -67,6 +67,16 @@ class Connection {
   // last look, made when that deadline has come, before the cancel.
   void watch(std::chrono::milliseconds every, std::function<void(Deadline)> look);
 
+  // A message the server sends beside results (RAISE NOTICE, a WARNING): its severity as the
+  // server names it (NOTICE, WARNING, INFO, ...) and its text on one line, scrubbed of secrets.
+  struct Notice {
+    std::string severity;
+    std::string message;
+  };
+  // Called with every notice from now on. Empty: logged at debug level, as the notices of
+  // schemagate's own statements are ("relation already exists, skipping").
+  void on_notice(std::function<void(const Notice&)> handler);
+
   // `user@host:port/dbname` as connected.
   std::string describe() const;
   const Target& target() const { return target_; }
@@ -94,6 +104,12 @@ class Connection {
   Result<Rows> collect(const Interrupt& stop, Deadline deadline, const OnRows& on_rows = nullptr);
   Error failure(std::string_view what) const;
 
+  // Where libpq's notice receiver finds the handler: on the heap, so it outlives a move.
+  struct NoticeSink {
+    std::function<void(const Notice&)> handler;
+    Target target;
+  };
+  std::unique_ptr<NoticeSink> notices_;
   std::unique_ptr<pg_conn, Finish> conn_;
   Target target_;
   std::chrono::milliseconds watch_every_{0};

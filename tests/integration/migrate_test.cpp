@@ -281,6 +281,28 @@ TEST_CASE("what a migration does to its session (role, session user, search_path
   CHECK(p.run({}).exit_code == 0);  // and nothing is left dirty for the next start
 }
 
+TEST_CASE("RAISE NOTICE and WARNING from a migration reach the log, tagged with the migration that raised them") {
+  Project p;
+  p.write("1_seed.sql", migration("create table t (x int);\ndo $$ begin raise notice 'seeded % rows', 0; end $$;"));
+  p.write("2_backfill.sql",
+          migration("insert into t values (1), (2);\ndo $$ begin raise notice 'backfilled % rows', 2; "
+                    "raise warning 'slow on big tables'; end $$;"));
+  p.write("3_index.sql", "-- migrate:up transaction:false\ncreate index concurrently t_x on t (x);\n"
+                         "do $$ begin raise notice 'index built'; end $$;\n");
+  RunResult result = p.run({});
+  CAPTURE(result.err);
+  CHECK(result.exit_code == 0);
+  // A batch's "applied" lines come once it has committed; its notices as the server raises them.
+  CHECK(in_order(result.err, {" INFO  notice from 1 seed: seeded 0 rows version=1 severity=NOTICE\n",
+                              " INFO  notice from 2 backfill: backfilled 2 rows version=2 severity=NOTICE\n",
+                              " WARN  warning from 2 backfill: slow on big tables version=2 severity=WARNING\n",
+                              " INFO  applied 1 seed ", " INFO  applied 2 backfill ",
+                              " INFO  notice from 3 index: index built version=3 severity=NOTICE\n",
+                              " INFO  applied 3 index "}));
+  // schemagate's own statements' notices stay at debug level.
+  CHECK_FALSE(contains(result.err, "already exists, skipping"));
+}
+
 TEST_CASE("a non-transactional migration that fails part-way stays dirty until repair") {
   Project p;
   p.write("1_t.sql", migration("create table t (x int);"));

@@ -1,0 +1,134 @@
+#include "migrate/applier.h"
+
+#include <algorithm>
+
+namespace schemagate::migrate::applying {
+
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+Status Applier::run_outside_transaction(const Migration& m) {
+  const Section& sec = section(m);
+  log::info("running " + label(m) + (direction_ == Direction::up ? "" : " (down)") + " outside a transaction (" +
+            script(m).why_not_transactional + "); it stays marked dirty until it finishes");
+  auto started = std::chrono::steady_clock::now();
+  noticing_ = &m;
+  if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
+  std::string mark_sql =
+      direction_ == Direction::up ? record_sql(table_, m, true) : mark_dirty_sql(table_, m.version_text);
+  auto mark = conn_.exec(mark_sql, stop_, options_.deadline);
+  if (!mark) return mark.error();
+  bool first = true;
+  for (const sql::Statement& s : script(m).statements) {
+    // Without a server position, errors point at the statement's first token, not the blank before it.
+    auto where = [&](const Error& e) {
+      return s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position)
+                                        : s.text.size() - sql::without_leading_comments(s.text).size());
+    };
+    // CREATE INDEX CONCURRENTLY and its kind wait for every older transaction to end, and
+    // PostgreSQL counts that as waiting for a lock: under lock_timeout any long query elsewhere
+    // would fail them. Their own locks block nobody, so only the migration deadline bounds them.
+    // (Sent on its own: a string of several statements is one implicit transaction.)
+    bool waits_for_others = s.kind == sql::Kind::no_transaction;
+    // Past the first statement, one that failed on a lock or a deadlock changed nothing by
+    // itself and is tried again where it stands; but not one that can fail part-way (a
+    // CONCURRENTLY one leaves an invalid index; DO and CALL may commit inside), one that ends or
+    // opens a transaction (a failed COMMIT has already rolled back), nor one inside a
+    // transaction block of the file's own (the failure aborted the block).
+    const bool may_retry = !first && !waits_for_others && !conn_.in_transaction() && !sql::controls_transactions(s.kind);
+    Result<db::Rows> ran = Error{};
+    for (int attempt = 1;; ++attempt) {
+      if (waits_for_others)
+        (void)conn_.exec(db::SessionSettings::lock_timeout_sql(milliseconds(0)), stop_, options_.deadline);
+      blockers_.forget();
+      ran = conn_.exec(std::string(s.text), stop_, options_.deadline);
+      if (!ran) ran = blockers_.explain(ran.error());
+      if (waits_for_others)
+        (void)conn_.exec(db::SessionSettings::lock_timeout_sql(options_.lock_timeout), stop_, options_.deadline);
+      if (ran || !may_retry || conn_.in_transaction() || !db::sqlstate::is_transient(ran.error()) ||
+          attempt > options_.retry_attempts)
+        break;
+      const Error& e = ran.error();
+      if (Status paused = pause_before_retry(located(e, sec, where(e)), attempt); !paused) return paused.error();
+      if (options_.deadline.expired()) break;
+    }
+    if (ran) {
+      first = false;
+      continue;
+    }
+    Error e = ran.error();
+    // Failing on its first statement, the migration changed nothing: it leaves no mark either
+    // (so that `repair` cannot later record it as applied) and may be retried like any other.
+    if (first && e.kind == ErrorKind::MigrationFailed && direction_ == Direction::up) {
+      (void)conn_.exec(delete_sql(table_, m.version_text), stop_, options_.deadline);
+      e.message = "migration " + label(m) + " failed: " + e.message;
+      size_t at = where(e);
+      e.position = 0;
+      return located(std::move(e), sec, at);
+    }
+    if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
+    if (e.kind == ErrorKind::Timeout || options_.deadline.expired())
+      return timed_out("out of time (migrations.timeout) in " + label(m) +
+                                           ", outside a transaction: its statement was cancelled; the statements "
+                                           "before it stay done and the migration is marked dirty" +
+                                           blockers_.named());
+    e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
+                ". Check the database; if you finish the migration by hand, `schemagate repair` records it "
+                "as applied; if you undo it, delete its row: " + delete_sql(table_, m.version_text);
+    // Not retried as a whole: part of the file has run.
+    e.sqlstate.clear();
+    size_t at = where(e);
+    e.position = 0;
+    return located(std::move(e), sec, at);
+  }
+  auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+  std::string done_sql = settings_.restore_sql(db::Scope::session) +
+                         (direction_ == Direction::up ? mark_done_sql(table_, m.version_text, ms)
+                                                      : delete_sql(table_, m.version_text));
+  auto clear = conn_.exec(done_sql, stop_, options_.deadline);
+  if (!clear) {
+    // The migration itself has run: retrying would run it twice.
+    Error e = clear.error();
+    e.sqlstate.clear();
+    e.message = label(m) + " ran but recording it failed; it stays marked dirty: " + e.message;
+    return e;
+  }
+  log::info(std::string(verb()) + label(m), {{"version", m.version_text}, {"name", m.name},
+                                             {"duration_ms", std::to_string(ms.count())}});
+  return {};
+}
+
+// MIGRATION_RETRY_DELAY_SECONDS after a transient failure, plus up to a quarter more so that
+// runners held up by the same lock do not come back in step.
+Status Applier::pause_before_retry(const Error& e, int attempt) {
+  milliseconds pause = options_.retry_delay + milliseconds(jitter_() % (options_.retry_delay.count() / 4 + 1));
+  log::warn(e.message + "; retrying in " + format_seconds(pause) + " (" + std::to_string(attempt) + "/" +
+            std::to_string(options_.retry_attempts) + ")");
+  if (int sig = stop_.sleep_until(Deadline::after(pause).earlier(options_.deadline))) return interrupted(sig);
+  return {};
+}
+
+// RAISE NOTICE and WARNING from a migration reach the log, tagged with the migration that raised
+// them; a replay's (replay_to_locate) repeat what was logged already.
+void Applier::note(const db::Connection::Notice& n) const {
+  if (!noticing_) {
+    log::debug("server: " + n.severity + ":  " + n.message);
+    return;
+  }
+  const Migration& m = *noticing_;
+  const std::string text = label(m) + ": " + n.message;
+  const log::Fields fields = {{"version", m.version_text}, {"severity", n.severity}};
+  if (n.severity == "WARNING") log::warn("warning from " + text, fields);
+  else if (n.severity == "DEBUG" || n.severity == "LOG") log::debug("server message from " + text, fields);
+  else log::info("notice from " + text, fields);
+}
+
+Error Applier::out_of_time(const Migration& m, const Migration* last) {
+  std::string what = last ? "the batch " + label(m) + " ... " + label(*last) : label(m);
+  return timed_out(
+               "out of time (migrations.timeout) while " +
+                   std::string(direction_ == Direction::up ? "applying " : "rolling back ") + what +
+                   ": the statement was cancelled and rolled back" + blockers_.named());
+}
+
+}  // namespace schemagate::migrate::applying
