@@ -78,6 +78,8 @@ class Applier {
   Applier& operator=(const Applier&) = delete;
 
   Result<int> run(std::span<const Migration* const> pending);
+  // The rest of non-transactional migration m, from the statement at byte `from` of its SQL.
+  Status resume(const Migration& m, size_t from);
 
   Result<int> run_all(std::span<const Migration* const> pending);
 
@@ -120,7 +122,8 @@ class Applier {
   // is always rolled back. Only on the failure path; returns the failing statement's offset.
   std::optional<size_t> replay_to_locate(const Batch& batch, size_t failed_index);
 
-  Status run_outside_transaction(const Migration& m);
+  // Statement by statement, marked dirty until done; from byte `from` of its SQL when resuming.
+  Status run_outside_transaction(const Migration& m, size_t from = 0);
 
   Error out_of_time(const Migration& m, const Migration* last = nullptr);
 

@@ -61,6 +61,15 @@ Result<int> Applier::run(std::span<const Migration* const> pending) {
   return result;
 }
 
+Status Applier::resume(const Migration& m, size_t from) {
+  scripts_.emplace(&m, analyse(section(m)));
+  settings_ = db::SessionSettings::for_server(conn_, options_.lock_timeout);
+  prelude_ = session_prelude();
+  Status done = run_outside_transaction(m, from);
+  if (done) (void)conn_.exec("reset all", stop_, options_.deadline);
+  return done;
+}
+
 Result<int> Applier::run_all(std::span<const Migration* const> pending) {
   size_t next = 0;
   int retries_left = options_.retry_attempts;
@@ -257,6 +266,11 @@ using applying::Direction;
 Result<int> apply(db::Connection& conn, const TableName& table, std::span<const Migration* const> pending,
                   const ApplyOptions& options, const Interrupt& stop) {
   return Applier(conn, table, Direction::up, options, stop).run(pending);
+}
+
+Status resume(db::Connection& conn, const TableName& table, const Migration& m, size_t from,
+              const ApplyOptions& options, const Interrupt& stop) {
+  return Applier(conn, table, Direction::up, options, stop).resume(m, from);
 }
 
 Result<int> revert(db::Connection& conn, const TableName& table, std::span<const Migration* const> applied,

@@ -36,6 +36,11 @@ struct ApplyOptions {
 Result<int> apply(db::Connection& conn, const TableName& table, std::span<const Migration* const> pending,
                   const ApplyOptions& options, const Interrupt& stop);
 
+// The rest of a non-transactional migration that an earlier run left dirty, from the statement at
+// byte `from` of its up SQL (resume.h decides when that is safe); recorded as apply records it.
+Status resume(db::Connection& conn, const TableName& table, const Migration& m, size_t from,
+              const ApplyOptions& options, const Interrupt& stop);
+
 // The reverse of apply: runs each migration's down section, newest first as given, removing its
 // tracking row in the same transaction. Same grouping, errors and requirements as apply.
 Result<int> revert(db::Connection& conn, const TableName& table, std::span<const Migration* const> applied,

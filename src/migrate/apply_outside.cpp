@@ -7,19 +7,32 @@ namespace schemagate::migrate::applying {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-Status Applier::run_outside_transaction(const Migration& m) {
+Status Applier::run_outside_transaction(const Migration& m, size_t from) {
   const Section& sec = section(m);
-  log::info("running " + label(m) + (direction_ == Direction::up ? "" : " (down)") + " outside a transaction (" +
-            script(m).why_not_transactional + "); it stays marked dirty until it finishes");
+  if (from == 0)
+    log::info("running " + label(m) + (direction_ == Direction::up ? "" : " (down)") + " outside a transaction (" +
+              script(m).why_not_transactional + "); it stays marked dirty until it finishes");
   auto started = std::chrono::steady_clock::now();
   noticing_ = &m;
   if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
   std::string mark_sql =
       direction_ == Direction::up ? record_sql(table_, m, true) : mark_dirty_sql(table_, m.version_text);
-  auto mark = conn_.exec(mark_sql, stop_, options_.deadline);
-  if (!mark) return mark.error();
-  bool first = true;
+  if (from == 0)
+    if (auto mark = conn_.exec(mark_sql, stop_, options_.deadline); !mark) return mark.error();
+  bool first = from == 0;
+  long long resumable_at = -1;  // as the tracking row says
   for (const sql::Statement& s : script(m).statements) {
+    if (s.offset < from) continue;
+    // An interrupted CREATE INDEX CONCURRENTLY can be taken up again by the next run (resume.h):
+    // the row says so while one runs, and only if every statement before it has finished.
+    long long here = direction_ == Direction::up && s.kind == sql::Kind::no_transaction && sql::index_build(s.text)
+                         ? static_cast<long long>(s.offset)
+                         : -1;
+    if (here != resumable_at) {
+      if (auto noted = conn_.exec(resume_at_sql(table_, m.version_text, here), stop_, options_.deadline); !noted)
+        return noted.error();
+      resumable_at = here;
+    }
     // Without a server position, errors point at the statement's first token, not the blank before it.
     auto where = [&](const Error& e) {
       return s.offset + (e.position > 0 ? byte_offset_of(s.text, e.position)
@@ -72,6 +85,8 @@ Status Applier::run_outside_transaction(const Migration& m) {
                                            ", outside a transaction: its statement was cancelled; the statements "
                                            "before it stay done and the migration is marked dirty" +
                                            blockers_.named());
+    // Refused on its data, a CREATE INDEX CONCURRENTLY would be refused again: not for resuming.
+    if (resumable_at >= 0) (void)conn_.exec(resume_at_sql(table_, m.version_text, -1), stop_, options_.deadline);
     e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
                 ". Check the database; if you finish the migration by hand, `schemagate repair` records it "
                 "as applied; if you undo it, delete its row: " + delete_sql(table_, m.version_text);

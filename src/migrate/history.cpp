@@ -55,7 +55,8 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
   if (version < 0)
     return bad_migrations(qualified(table) + " has no version column: it is not a migrations table");
   int name = rows->column("name"), checksum = rows->column("checksum"), dirty = rows->column("dirty"),
-      applied_at = rows->column("applied_at"), duration = rows->column("duration_ms");
+      applied_at = rows->column("applied_at"), duration = rows->column("duration_ms"),
+      resume_at = rows->column("resume_at");
   auto text = [&](int r, int c) { return c < 0 || rows->is_null(r, c) ? std::string() : std::string(rows->at(r, c)); };
   const bool golang_migrate = dirty >= 0 && name < 0;
   std::vector<AppliedRow> out;
@@ -68,6 +69,7 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
     row.is_dirty = text(r, dirty) == "t";
     row.applied_at = text(r, applied_at);
     row.duration_ms = text(r, duration);
+    if (std::string at = text(r, resume_at); !at.empty()) row.resume_at = std::stoll(at);
     row.covers_older = golang_migrate;
     out.push_back(std::move(row));
   }
@@ -109,10 +111,10 @@ Status ensure_table(db::Connection& conn, const TableName& table, const Interrup
   const std::string name[] = {t};
   auto columns = conn.query(
       "select count(*) from pg_catalog.pg_attribute where attrelid = to_regclass($1) and not attisdropped and "
-      "attname in ('version', 'name', 'checksum', 'applied_at', 'duration_ms', 'dirty')",
+      "attname in ('version', 'name', 'checksum', 'applied_at', 'duration_ms', 'dirty', 'resume_at')",
       name, stop);
   if (!columns) return columns.error();
-  if (columns->at(0, 0) == "6") return {};
+  if (columns->at(0, 0) == "7") return {};
   // ADD COLUMN IF NOT EXISTS adopts a dbmate or golang-migrate table in place.
   auto done = conn.exec(
       "create table if not exists " + t +
@@ -122,7 +124,8 @@ Status ensure_table(db::Connection& conn, const TableName& table, const Interrup
           " add column if not exists checksum text,"
           " add column if not exists applied_at timestamptz not null default now(),"
           " add column if not exists duration_ms bigint,"
-          " add column if not exists dirty boolean not null default false",
+          " add column if not exists dirty boolean not null default false,"
+          " add column if not exists resume_at bigint",
       stop);
   if (!done) {
     Error e = done.error();
@@ -149,11 +152,13 @@ std::string start_clock_sql() {
 }
 
 std::string record_sql(const TableName& table, const Migration& m, bool dirty) {
-  return "insert into " + qualified(table) + " (version, name, checksum, applied_at, duration_ms, dirty) values (" +
-         literal(m.version_text) + ", " + literal(m.name) + ", " + literal(m.checksum) + ", clock_timestamp(), " +
-         kElapsedMs + ", " + (dirty ? "true" : "false") +
-         ") on conflict (version) do update set name = excluded.name, checksum = excluded.checksum,"
-         " applied_at = excluded.applied_at, duration_ms = excluded.duration_ms, dirty = excluded.dirty"
+  return "insert into " + qualified(table) +
+         " (version, name, checksum, applied_at, duration_ms, dirty, resume_at) values (" + literal(m.version_text) +
+         ", " + literal(m.name) + ", " + literal(m.checksum) + ", clock_timestamp(), " + kElapsedMs + ", " +
+         (dirty ? "true" : "false") +
+         ", null) on conflict (version) do update set name = excluded.name, checksum = excluded.checksum,"
+         " applied_at = excluded.applied_at, duration_ms = excluded.duration_ms, dirty = excluded.dirty,"
+         " resume_at = null"
          " returning version as schemagate_version, duration_ms";
 }
 
@@ -167,7 +172,12 @@ std::string mark_dirty_sql(const TableName& table, std::string_view version_text
 }
 
 std::string mark_done_sql(const TableName& table, std::string_view version_text, std::chrono::milliseconds took) {
-  return "update " + qualified(table) + " set dirty = false, duration_ms = " + std::to_string(took.count()) +
+  return "update " + qualified(table) + " set dirty = false, resume_at = null, duration_ms = " +
+         std::to_string(took.count()) + version_is(version_text);
+}
+
+std::string resume_at_sql(const TableName& table, std::string_view version_text, long long offset) {
+  return "update " + qualified(table) + " set resume_at = " + (offset < 0 ? "null" : std::to_string(offset)) +
          version_is(version_text);
 }
 
@@ -176,7 +186,7 @@ std::string delete_sql(const TableName& table, std::string_view version_text) {
 }
 
 std::string clear_dirty_sql(const TableName& table, std::string_view version_text) {
-  return "update " + qualified(table) + " set dirty = false" + version_is(version_text);
+  return "update " + qualified(table) + " set dirty = false, resume_at = null" + version_is(version_text);
 }
 
 std::string store_checksum_sql(const TableName& table, const Migration& m) {

@@ -23,6 +23,9 @@ struct AppliedRow {
   std::string applied_at;
   std::string duration_ms;
   bool is_dirty = false;
+  // While dirty: the byte offset, in the up SQL, of a CREATE INDEX CONCURRENTLY that was running
+  // when the run stopped, every statement before it done (resume.h); -1 when there is none.
+  long long resume_at = -1;
   // golang-migrate keeps a single row, its newest version: every older version is applied too.
   bool covers_older = false;
 };
@@ -62,6 +65,8 @@ std::string forget_sql(const TableName& table, const Migration& m);
 // A non-transactional migration: marked dirty before its down section runs, done after its last statement.
 std::string mark_dirty_sql(const TableName& table, std::string_view version_text);
 std::string mark_done_sql(const TableName& table, std::string_view version_text, std::chrono::milliseconds took);
+// While a non-transactional migration runs: where it may resume (AppliedRow::resume_at), or -1 for nowhere.
+std::string resume_at_sql(const TableName& table, std::string_view version_text, long long offset);
 std::string delete_sql(const TableName& table, std::string_view version_text);
 // repair: after a person has checked.
 std::string clear_dirty_sql(const TableName& table, std::string_view version_text);

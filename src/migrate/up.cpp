@@ -11,6 +11,7 @@
 #include "migrate/history.h"
 #include "migrate/lock.h"
 #include "migrate/plan.h"
+#include "migrate/resume.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -53,6 +54,15 @@ Status apply_locked(db::Connection& conn, const Inputs& inputs, const UpOptions&
   auto locked = lock_and_read_history(conn, inputs.table, options.lock_timeout, deadline, stop);
   if (!locked) return locked.error();
   const TableName& table = locked->table;
+  ApplyOptions limits{options.lock_timeout, options.retry_attempts, options.retry_delay, deadline};
+  // An interrupted CREATE INDEX CONCURRENTLY is taken up again where that is safe (resume.h).
+  auto taken_up = resume_interrupted(conn, table, inputs.files, locked->applied, limits, stop);
+  if (!taken_up) return taken_up.error();
+  if (*taken_up > 0) {
+    auto again = read_history(conn, table, stop);
+    if (!again) return again.error();
+    locked->applied = std::move(*again);
+  }
   auto plan = plan_up(inputs.files, locked->applied, options.to);
   if (!plan) return plan.error();
   if (plan->pending.empty() && plan->unrecorded.empty()) {
@@ -72,7 +82,6 @@ Status apply_locked(db::Connection& conn, const Inputs& inputs, const UpOptions&
     log::warn("applying " + late->up.path + " although a newer version is already applied");
 
   // 6. Apply.
-  ApplyOptions limits{options.lock_timeout, options.retry_attempts, options.retry_delay, deadline};
   auto applied = apply(conn, table, plan->pending, limits, stop);
   if (!applied) return applied.error();
   if (Status released = locked->lock->release(stop); !released) return released.error();

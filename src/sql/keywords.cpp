@@ -55,6 +55,7 @@ Kind guess_kind(std::string_view statement) {
   if (first == "ROLLBACK" || first == "ABORT") return Kind::rollback;
   if (first == "SAVEPOINT" || first == "RELEASE") return Kind::savepoint;
   if (first == "DO" || first == "CALL") return Kind::routine;
+  if (first == "SET" || first == "RESET") return Kind::setting;
   if (first == "VACUUM" || (first == "CLUSTER" && w.size() == 1) || (first == "ALTER" && second("SYSTEM")))
     return Kind::no_transaction;
   if ((first == "CREATE" || first == "DROP") && (second("DATABASE") || second("TABLESPACE") || second("SUBSCRIPTION")))

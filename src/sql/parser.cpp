@@ -132,6 +132,7 @@ Kind kind_of_node(const PgQuery__Node* n) {
                        (publication && option(a.options, a.n_options, "refresh") != Option::off);
       return refreshes ? Kind::no_transaction : Kind::plain;
     }
+    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return Kind::setting;
     case PG_QUERY__NODE__NODE_DISCARD_STMT:
       return n->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL ? Kind::no_transaction : Kind::plain;
     default: return Kind::plain;
@@ -183,6 +184,32 @@ std::optional<std::vector<std::pair<size_t, size_t>>> scan(std::string_view text
   pg_query_free_split_result(result);
   return out;
 }
+
+}  // namespace schemagate::sql::parser
+
+namespace schemagate::sql {
+
+std::optional<IndexBuild> index_build(std::string_view statement) {
+  const std::string input(statement);
+  PgQueryProtobufParseResult result = pg_query_parse_protobuf(input.c_str());
+  std::optional<IndexBuild> out;
+  if (!result.error) {
+    std::unique_ptr<PgQuery__ParseResult, parser::TreeFree> tree(pg_query__parse_result__unpack(
+        nullptr, result.parse_tree.len, reinterpret_cast<const uint8_t*>(result.parse_tree.data)));
+    const PgQuery__Node* n = tree && tree->n_stmts == 1 ? tree->stmts[0]->stmt : nullptr;
+    if (n && n->node_case == PG_QUERY__NODE__NODE_INDEX_STMT) {
+      const PgQuery__IndexStmt& i = *n->index_stmt;
+      if (i.concurrent && i.idxname && *i.idxname && i.relation)
+        out = IndexBuild{i.relation->schemaname ? i.relation->schemaname : "", i.relation->relname, i.idxname};
+    }
+  }
+  pg_query_free_protobuf_parse_result(result);
+  return out;
+}
+
+}  // namespace schemagate::sql
+
+namespace schemagate::sql::parser {
 
 std::optional<Kind> kind_of(std::string_view statement) {
   auto parsed = parse(statement);

@@ -3,6 +3,7 @@
 // is as far as running it goes. PostgreSQL 15's own parser (libpg_query) decides where statements
 // end and what they are; syntax it does not know (newer than 15, or a mistake) is never refused
 // here: it is kept as written, for the server to judge.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@ enum class Kind {
   rollback,        // ROLLBACK, ABORT
   savepoint,       // SAVEPOINT, RELEASE, ROLLBACK TO: inside a transaction, it stays there
   routine,         // DO, CALL: a procedure may commit or roll back inside
+  setting,         // SET, RESET (SET ROLE, SET SESSION AUTHORIZATION too): lasts as long as the session
   copy_in,         // COPY ... FROM STDIN: its data follows it in the script
   copy_out,        // COPY ... TO STDOUT: only psql can take what it sends back
   meta_command,    // a psql backslash line (\set, \restrict): not SQL
@@ -52,5 +54,14 @@ bool controls_transactions(Kind kind);
 
 // The statement from its first token, its first line and at most 80 characters: how logs name it.
 std::string first_line(std::string_view statement);
+
+// CREATE [UNIQUE] INDEX CONCURRENTLY with a name: what an interrupted one leaves behind (an INVALID
+// index of that name, in its table's schema) can be found in the catalog and undone.
+struct IndexBuild {
+  std::string table_schema;  // empty: the table is found through the search_path
+  std::string table;
+  std::string index;
+};
+std::optional<IndexBuild> index_build(std::string_view statement);
 
 }  // namespace schemagate::sql

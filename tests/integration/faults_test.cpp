@@ -196,9 +196,24 @@ std::string index_state(const Project& p, int version) {
       three_digits(version) + "')), 'no')");
 }
 
-// After a kill mid non-transactional migration `dirty`: the next run stops with 65 and names the
-// way out, which a person takes (finish the migration by hand, then `schemagate repair`).
-void take_the_way_out(const Project& p, int dirty) {
+// After a kill mid non-transactional migration `dirty`: when it landed in the index build, the
+// next run takes the build up again (resume.h) and completes; elsewhere in the migration it stops
+// with 65 and names the way out, which a person takes (finish the migration by hand, then
+// `schemagate repair`).
+// Returns whether the build was taken up again.
+bool take_the_way_out(const Project& p, int dirty) {
+  if (p.psql("select resume_at is not null from schema_migrations where version = '" + three_digits(dirty) + "'") ==
+      "t") {
+    RunResult resumed = p.run({"up"});
+    CAPTURE(resumed.err);
+    CHECK(resumed.exit_code == 0);
+    CHECK(contains(resumed.err, " INFO  resuming "));
+    KillState after = inspect(p);
+    check_consistent(after);
+    CHECK(after.dirty_rows == 0);
+    CHECK(after.recorded == kKillMigrations);
+    return true;
+  }
   RunResult next = p.run({"up"});
   CHECK(next.exit_code == 65);
   std::string error = error_line(next);
@@ -213,6 +228,7 @@ void take_the_way_out(const Project& p, int dirty) {
   check_consistent(after);
   CHECK(after.dirty_rows == 0);
   CHECK(after.recorded == dirty);
+  return false;
 }
 
 enum class Moment { ticks, held, connected, locked, dirty, index };
@@ -287,7 +303,7 @@ TEST_CASE("SIGKILL at 30 random moments of a 200-migration apply never leaves th
   auto chance = [&](int percent) { return static_cast<int>(random() % 100) < percent; };
 
   auto started = Clock::now();
-  int kills = 0, repairs = 0, completions = 0, resets = 0, iterations = 0, mid_batch = 0;
+  int kills = 0, repairs = 0, resumes = 0, completions = 0, resets = 0, iterations = 0, mid_batch = 0;
   std::map<std::string, int> by_moment;
   std::map<std::string, int> left_behind;  // by a kill mid non-transactional migration: its index
   while (kills < kKills) {
@@ -299,8 +315,7 @@ TEST_CASE("SIGKILL at 30 random moments of a 200-migration apply never leaves th
 
     if (state.dirty) {
       ++left_behind[index_state(p, state.dirty)];
-      take_the_way_out(p, state.dirty);
-      ++repairs;
+      ++(take_the_way_out(p, state.dirty) ? resumes : repairs);
       continue;
     }
     if (state.recorded == kKillMigrations) {
@@ -422,8 +437,10 @@ TEST_CASE("SIGKILL at 30 random moments of a 200-migration apply never leaves th
   for (const auto& [name, count] : by_moment)
     moments += (moments.empty() ? "" : ", ") + name + ": " + std::to_string(count);
   MESSAGE(("SIGKILL x" + std::to_string(kills) + " (" + moments + "; " + std::to_string(mid_batch) +
-           " inside a batch that was rolled back), " + std::to_string(repairs) + " repaired after exit 65 (" +
-           behind + "), " + std::to_string(completions) + " completed runs, " + std::to_string(resets) +
+           " inside a batch that was rolled back), " + std::to_string(resumes + repairs) + " left dirty (" + behind +
+           "): " + std::to_string(resumes) + " index builds taken up again by the next run, " +
+           std::to_string(repairs) + " repaired after exit 65, " + std::to_string(completions) +
+           " completed runs, " + std::to_string(resets) +
            " fresh starts, " + fixed(seconds_since(started), 1) + " s"));
 }
 
@@ -1033,6 +1050,59 @@ TEST_CASE("a table held past the retries fails with exit 1 and one past the migr
   CHECK(after.exit_code == 0);
   CHECK(p.versions() == "1,2,3,4,5");
   CHECK(p.psql("select count(*), count(distinct version) from applied_log") == "5|5");
+}
+
+// ---------------------------------------------------------------------------------------------
+// An interrupted CREATE INDEX CONCURRENTLY
+
+// The index build of `p`'s migration 2 (tables t and u, index t_x) waits for an older transaction,
+// and SIGTERM stops the run there: the build is cancelled, its INVALID index stays, and so does
+// the dirty mark. Returns the stopped run's result.
+RunResult interrupt_index_build(const Project& p, const std::string& before_index) {
+  p.write("1_t.sql", migration("create table t (x int);\ninsert into t select generate_series(1, 1000);"));
+  REQUIRE(p.run({"up"}).exit_code == 0);
+  p.write("2_t_x.sql", "-- migrate:up transaction:false\n" + before_index +
+                           "create index concurrently t_x on t (x);\ninsert into u values (1);\n");
+  // CREATE INDEX CONCURRENTLY waits for transactions older than it; this one waits for the test.
+  Holder old(p, "begin; select count(*) from t; select pg_sleep(60);", "old_transaction");
+  REQUIRE(old.wait_running("begin;%", 10s));
+  Child run = p.spawn({"up"});
+  REQUIRE(wait_until([&] { return p.backends("query like '%create index concurrently t_x%' and wait_event_type = 'Lock'") == 1; },
+                     20s));
+  run.signal(SIGTERM);
+  RunResult stopped = run.finish();
+  CHECK(stopped.exit_code == 143);
+  CHECK(p.psql("select indisvalid from pg_index where indexrelid = 't_x'::regclass") == "f");
+  CHECK(p.psql("select dirty from schema_migrations where version = '2'") == "t");
+  return stopped;
+}
+
+TEST_CASE("an interrupted CREATE INDEX CONCURRENTLY is taken up by the next run: invalid index dropped, rest run once") {
+  Project p;
+  RunResult stopped = interrupt_index_build(p, "create table u (y int);\n");
+  CAPTURE(stopped.err);
+  RunResult next = p.run({"up"});
+  CAPTURE(next.err);
+  CHECK(next.exit_code == 0);
+  CHECK(in_order(next.err, {" INFO  dropping the invalid index public.t_x that the interrupted CREATE INDEX "
+                            "CONCURRENTLY at " + p.file("2_t_x.sql") + ":3:1 left behind\n",
+                            " INFO  resuming " + p.file("2_t_x.sql") +
+                                " from its interrupted CREATE INDEX CONCURRENTLY at " + p.file("2_t_x.sql") + ":3:1\n",
+                            " INFO  applied 2 t_x "}));
+  CHECK(p.psql("select indisvalid from pg_index where indexrelid = 't_x'::regclass") == "t");
+  CHECK(p.psql("select count(*) from u") == "1");  // create table u ran once: it would fail twice
+  CHECK(p.psql("select dirty, resume_at is null from schema_migrations where version = '2'") == "f|t");
+}
+
+TEST_CASE("an interrupted CREATE INDEX CONCURRENTLY after a SET stays dirty: the new session would lack the setting") {
+  Project p;
+  RunResult stopped = interrupt_index_build(p, "create table u (y int);\nset search_path = public;\n");
+  CAPTURE(stopped.err);
+  RunResult next = p.run({"up"});
+  CAPTURE(next.err);
+  CHECK(next.exit_code == 65);
+  CHECK(contains(error_line(next), "version 2 (" + p.file("2_t_x.sql") + ") is marked dirty"));
+  CHECK(p.psql("select indisvalid from pg_index where indexrelid = 't_x'::regclass") == "f");
 }
 
 TEST_SUITE_END();

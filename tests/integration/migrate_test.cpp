@@ -34,7 +34,7 @@ std::string utc_now_version() {
   return text;
 }
 
-const std::string kColumns = "applied_at,checksum,dirty,duration_ms,name,version";
+const std::string kColumns = "applied_at,checksum,dirty,duration_ms,name,resume_at,version";
 
 std::string tracking_columns(const Project& p) {
   return p.psql("select string_agg(column_name, ',' order by column_name) from information_schema.columns "
