@@ -477,6 +477,11 @@ std::vector<Case> cases() {
                .setup = write("2x_users.sql", migration("create table u ();")),
                .exit_code = 65,
                .message = "{dir}/2x_users.sql: the version must be followed by _ or - and a name"});
+  // The name goes into the tracking table: PostgreSQL would refuse it (22021) mid-batch.
+  c.push_back({.name = "file: a name that is not UTF-8",
+               .setup = write("2_caf\xE9.sql", migration("create table cafe_t ();")),
+               .exit_code = 65,
+               .message = "{dir}/2_caf\\xE9.sql: the file name is not valid UTF-8; rename the file"});
   c.push_back({.name = "file: a .down.sql without its .up.sql",
                .setup = write("2_x.down.sql", "drop table base_t;\n"),
                .exit_code = 65,
@@ -699,6 +704,40 @@ TEST_CASE("CRLF line endings work in migration files, markers, the TOML file and
   CHECK(p.versions() == "");
   CHECK_FALSE(p.exists("crlf_t"));
   CHECK_FALSE(p.exists("crlf_pair_t"));
+}
+
+// Whether every line of `text` is a JSON document in valid UTF-8, as Python's json module, strict
+// about both, reads it.
+bool is_utf8_json_lines(const std::string& text) {
+  TempDir dir("json");
+  const std::string path = dir.write("out", text);
+  RunResult check =
+      run({"python3", "-c",
+           "import json, sys\n"
+           "for line in open(sys.argv[1], 'rb').read().decode('utf-8').splitlines(): json.loads(line)",
+           path});
+  INFO(check.err);
+  return check.exit_code == 0;
+}
+
+TEST_CASE("a path that is not UTF-8 comes out of JSON logs and status --json as valid UTF-8, spelt \\xE9") {
+  Project p;
+  TempDir aux("bad");
+  const std::string dir = aux.file("caf\xE9");
+  fs::create_directory(dir);
+  write_text_file(dir + "/1_a.sql", migration("create table a (x int);"));
+  write_text_file(dir + "/2_b.sql", migration("select nosuch;"));
+  const std::map<std::string, std::string> env = {{"MIGRATIONS_DIR", dir}, {"LOG_FORMAT", "json"}};
+
+  RunResult up = p.run({"up"}, env);
+  CHECK(up.exit_code == 1);
+  CHECK(is_utf8_json_lines(up.err));
+  CHECK(contains(up.err, "/caf\\\\xE9/2_b.sql:2:8: migration 2 b failed"));
+
+  RunResult status = p.run({"status", "--json"}, env);
+  CHECK(status.exit_code == 3);
+  CHECK(is_utf8_json_lines(status.out));
+  CHECK(contains(status.out, "\"path\":\"" + aux.path() + "/caf\\\\xE9/2_b.sql\""));
 }
 
 // "Maximum resident set size (kbytes): 123" and the like, from /usr/bin/time -v.
