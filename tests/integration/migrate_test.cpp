@@ -899,6 +899,51 @@ TEST_CASE("new writes a timestamped file with both sections that then applies an
   CHECK(p.versions() == "");
 }
 
+// The version `schemagate new NAME` reported on stdout.
+std::string new_version(const Project& p, const std::string& name) {
+  RunResult created = p.run({"new", name});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  std::smatch match;
+  REQUIRE(std::regex_match(created.out, match, std::regex(p.dir().path() + "/(\\d+)_" + name + "\\.sql\n")));
+  return match[1];
+}
+
+TEST_CASE("new never makes a version at or below one already there") {
+  // `schemagate new a && schemagate new b`, most likely within one second.
+  Project p;
+  std::string a = new_version(p, "a");
+  std::string b = new_version(p, "b");
+  CHECK(a.size() == 14);
+  CHECK(b.size() == 14);
+  CHECK(b > a);
+  RunResult up = p.run({"up"});
+  CHECK_MESSAGE(up.exit_code == 0, up.err);
+  CHECK(p.versions() == a + "," + b);
+
+  struct Case {
+    std::string existing;  // the newest version already there
+    std::string next;
+  };
+  for (const Case& c : {
+           // A colleague's clock ran ahead: one second later, still a timestamp.
+           Case{"29991231235959", "30000101000000"},
+           // Not a timestamp (month 99): one more, at its width.
+           Case{"99999999999999", "100000000000000"},
+           Case{"000099999999999999", "000100000000000000"},
+       }) {
+    CAPTURE(c.existing);
+    Project q;
+    q.write("0042_old.sql", migration("select 1;"));
+    q.write(c.existing + "_newest.up.sql", "select 1;\n");
+    CHECK(new_version(q, "next") == c.next);
+  }
+  // Versions older than now leave the timestamp as it is.
+  Project old;
+  old.write("0042_old.sql", migration("select 1;"));
+  std::string before = utc_now_version();
+  CHECK(new_version(old, "next") >= before);
+}
+
 TEST_CASE("SIGTERM mid-statement cancels it, rolls back, releases the lock and exits 143 promptly") {
   Project p;
   p.write("1_quick.sql", migration("create table quick (x int);"));
