@@ -93,6 +93,13 @@ Setup write(const std::string& name, const std::string& text) {
 Setup write_aux(const std::string& name, const std::string& text) {
   return [=](const Project&, const TempDir& aux) { aux.write(name, text); };
 }
+// A FIFO nobody writes to: opening it for reading would wait forever.
+Setup fifo(const std::string& name) {
+  return [=](const Project& p, const TempDir&) { REQUIRE(mkfifo(p.file(name).c_str(), 0644) == 0); };
+}
+Setup fifo_aux(const std::string& name) {
+  return [=](const Project&, const TempDir& aux) { REQUIRE(mkfifo(aux.file(name).c_str(), 0644) == 0); };
+}
 
 const std::string kNotDuration =
     "not a duration (seconds such as 2 or 0.5, or with a unit: 500ms, 5s, 2m, 1h)";
@@ -173,6 +180,10 @@ std::vector<Case> cases() {
   c.push_back({.name = "config file is a directory", .env = {{"SCHEMAGATE_CONFIG", "{aux}"}},
                .exit_code = 78,
                .message = "SCHEMAGATE_CONFIG=\"{aux}\" (environment): cannot read: Is a directory"});
+  c.push_back({.name = "config file is a FIFO", .env = toml, .setup = fifo_aux("s.toml"),
+               .exit_code = 78,
+               .message = "SCHEMAGATE_CONFIG=\"{aux}/s.toml\" (environment): cannot read: a FIFO, not a regular "
+                          "file"});
 
   // --- Bad numbers and durations from the environment and flags ---------------------------------
   c.push_back({.name = "env: negative count", .env = {{"DB_MAX_RETRIES", "-1"}},
@@ -265,6 +276,11 @@ std::vector<Case> cases() {
                .exit_code = 78,
                .message = "DATABASE_URL_FILE=\"{aux}/url\" (environment): cannot read: Permission denied",
                .unprivileged = true});
+  c.push_back({.name = "DATABASE_URL_FILE: a FIFO", .env = {{"DATABASE_URL_FILE", "{aux}/url"}},
+               .unset = {"DATABASE_URL"}, .setup = fifo_aux("url"),
+               .exit_code = 78,
+               .message = "DATABASE_URL_FILE=\"{aux}/url\" (environment): cannot read: a FIFO, not a regular "
+                          "file"});
   c.push_back({.name = "DATABASE_URL_FILE: a symlink loop", .env = {{"DATABASE_URL_FILE", "{aux}/a"}},
                .unset = {"DATABASE_URL"},
                .setup = [](const Project&, const TempDir& aux) {
@@ -418,6 +434,8 @@ std::vector<Case> cases() {
   c.push_back({.name = "dir: a directory named like a migration",
                .setup = [](const Project& p, const TempDir&) { fs::create_directory(p.file("2_dir.sql")); },
                .exit_code = 65, .message = "{dir}/2_dir.sql: cannot read: Is a directory"});
+  c.push_back({.name = "dir: a FIFO named like a migration", .setup = fifo("2_x.sql"),
+               .exit_code = 65, .message = "{dir}/2_x.sql: cannot read: a FIFO, not a regular file"});
 
   // --- Migration files: markers, names, versions -------------------------------------------------
   c.push_back({.name = "file: empty", .setup = write("2_empty.sql", ""),
