@@ -723,6 +723,13 @@ TEST_CASE("--await gives up with 75 when nobody applies the migrations in time")
   CHECK_FALSE(p.exists("a"));
 }
 
+// 1_a.sql applied, 2_b.sql pending.
+void apply_first_of_two(const Project& p) {
+  p.write("1_a.sql", migration("create table a (x int);"));
+  p.write("2_b.sql", migration("create table b (x int);"));
+  REQUIRE(p.run({"up", "--to", "1"}).exit_code == 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // status, up --dry-run, up --to, down, new
 
@@ -761,6 +768,40 @@ TEST_CASE("status lists applied and pending migrations, as text and JSON, and ex
   RunResult current_json = p.run({"status", "--json"});
   CHECK(current_json.exit_code == 0);
   CHECK(contains(current_json.out, "\"pending\":[],\"problem\":null}"));
+}
+
+TEST_CASE("status --json prints its document with the problem when the files cannot be read as migrations") {
+  struct Case {
+    std::string file, text;
+    std::string problem;  // after the directory and a slash
+  };
+  const std::vector<Case> cases = {
+      {"3_no_marker.sql", "create table x (y int);\n", "3_no_marker.sql:1: no -- migrate:up marker"},
+      {"02_again.sql", migration("create table x (y int);"), "2_b.sql: duplicate version 2 (also "},
+      {"3_orphan.down.sql", "drop table x;\n",
+       "3_orphan.down.sql: a .down.sql without its .up.sql (version 3)"},
+      {"3_caf\xE9.sql", migration("create table x (y int);"),
+       "3_caf\\\\xE9.sql: the file name is not valid UTF-8; rename the file"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.file);
+    Project p;
+    apply_first_of_two(p);
+    p.write(c.file, c.text);
+
+    RunResult json = p.run({"status", "--json"});
+    CHECK(json.exit_code == 65);
+    CHECK(json.out.starts_with("{\"applied\":[{\"version\":\"1\",\"name\":\"a\",\"applied_at\":\""));
+    CHECK(contains(json.out,
+                   ",\"dirty\":false}],\"pending\":[],\"problem\":\"" + p.dir().path() + "/" + c.problem));
+    CHECK(json.out.ends_with("\"}\n"));
+    CHECK(lines_of(json.out).size() == 1);
+    CHECK(contains(error_line(json), p.dir().path() + "/"));
+    // Text output says it in the error line alone, as before.
+    RunResult text = p.run({"status"});
+    CHECK(text.exit_code == 65);
+    CHECK(text.out == "");
+  }
 }
 
 TEST_CASE("up --dry-run prints the plan and the SQL and changes nothing") {
