@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -728,6 +729,49 @@ void apply_first_of_two(const Project& p) {
   p.write("1_a.sql", migration("create table a (x int);"));
   p.write("2_b.sql", migration("create table b (x int);"));
   REQUIRE(p.run({"up", "--to", "1"}).exit_code == 0);
+}
+
+// Exit 1 says a migration failed; here none ran. The role is refused what every command needs,
+// as a refused login is (69), and permissive mode may start the app, as when the database is away.
+TEST_CASE("a role that may not read the tracking table: status, check-only and --await exit 69 naming it") {
+  Project p;
+  apply_first_of_two(p);
+  const std::string role = "reader_" + p.db();
+  p.psql("create role " + role + " login password 'reader-pw'");
+  const std::string as_reader = p.cluster().url(p.db(), role, "reader-pw");
+  const std::string refused =
+      "reading \"schema_migrations\": 42501: permission denied for table schema_migrations; the role "
+      "schemagate connects as needs the SELECT privilege on \"schema_migrations\": GRANT SELECT ON "
+      "\"schema_migrations\" TO <role>";
+  struct Case {
+    std::initializer_list<std::string> args;
+    std::map<std::string, std::string> env;
+  };
+  for (const Case& c : {Case{{"status"}, {}}, Case{{"status", "--json"}, {}},
+                        Case{{}, {{"AUTO_MIGRATE_ON_STARTUP", "false"}}},
+                        Case{{}, {{"MIGRATIONS_AWAIT", "true"}, {"MIGRATION_TIMEOUT_SECONDS", "30"}}}}) {
+    std::map<std::string, std::string> env = c.env;
+    env["DATABASE_URL"] = as_reader;
+    CAPTURE(std::vector<std::string>(c.args));
+    CAPTURE(env);
+    RunResult result = p.run(c.args, env);
+    CHECK(result.exit_code == 69);
+    CHECK(result.out == "");
+    CHECK(contains(error_line(result), " ERROR " + refused));
+    CHECK(result.seconds < 10);  // not retried
+  }
+
+  RunResult permissive = p.run({"--", "/bin/sh", "-c", "echo \"app ran: $SCHEMAGATE_STATUS\""},
+                               {{"DATABASE_URL", as_reader},
+                                {"AUTO_MIGRATE_ON_STARTUP", "false"},
+                                {"FAIL_ON_MIGRATION_ERROR", "false"}});
+  CHECK(permissive.exit_code == 0);
+  CHECK(permissive.out == "app ran: degraded\n");
+
+  p.psql("grant select on schema_migrations to " + role);
+  RunResult granted = p.run({"status"}, {{"DATABASE_URL", as_reader}});
+  CHECK(granted.exit_code == 3);
+  CHECK(contains(granted.out, "1 applied, 1 pending\n"));
 }
 
 // ---------------------------------------------------------------------------------------------
