@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "commands/commands.h"
 #include "config/settings.h"
+#include "exec/descriptors.h"
 #include "exec/signal_gate.h"
 #include "log/log.h"
 #include "util/conninfo_text.h"
@@ -21,6 +22,7 @@ int fail(const Error& error) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  exec::fill_standard_descriptors();  // before anything takes descriptor 0, 1 or 2 for itself
   try {
     // First, so that a SIGTERM arriving during start-up is queued rather than lost (PID 1).
     auto gate = exec::SignalGate::install();

@@ -23,6 +23,37 @@ const CommandFlagInfo* find_command_flag(std::string_view name) {
   return nullptr;
 }
 
+// Each setting's SettingUse bit, by key; 0 for the ones every command takes. A setting not
+// listed is the run sequence's alone.
+struct SettingGroup {
+  std::string_view key;
+  unsigned use;
+};
+constexpr SettingGroup kSettingGroups[] = {
+    {"config", 0},
+    {"log.format", 0},
+    {"log.level", 0},
+    {"database.url", kConnects},
+    {"database.max_retries", kConnects},
+    {"database.retry_interval", kConnects},
+    {"migrations.dir", kDir},
+    {"migrations.table", kTable},
+    {"migrations.timeout", kTimeout},
+    {"migrations.command", kMigrateCommand},
+    {"verify.tables", kCriticalTables},
+};
+
+unsigned use_of(std::string_view key) {
+  for (const SettingGroup& g : kSettingGroups)
+    if (g.key == key) return g.use;
+  return kRunOnly;
+}
+
+bool takes(const Command& command, const config::FlagInfo& flag) {
+  unsigned use = use_of(flag.key);
+  return use == 0 || (command.settings & use) != 0;
+}
+
 const Command* find_command(std::span<const Command> commands, std::string_view name) {
   for (const Command& c : commands)
     if (c.name == name) return &c;
@@ -94,6 +125,9 @@ Status check_against(const Command& command, const PendingFlags& pending, Invoca
       return refused(std::string(flag->name) + " does not apply to \"" + inv.command + "\"");
     if (Status taken = take(inv, *flag, value); !taken) return taken;
   }
+  for (const config::FlagValue& setting : inv.setting_flags)
+    if (!takes(command, *config::find_flag(setting.flag)))
+      return refused(setting.flag + " does not apply to \"" + inv.command + "\"");
   if (inv.steps && !inv.to.empty()) return refused(inv.command + " takes --steps or --to, not both");
   bool is_name = command.positional == Positional::name;
   if (command.positional != Positional::none && (is_name ? inv.name : inv.to).empty())
@@ -205,6 +239,34 @@ std::string setting_entries(const config::Row& row) {
   return out;
 }
 
+// "--dir, --table": the setting flags `keep` picks, in the settings table's order.
+template <class Keep>
+std::string flags_where(Keep keep) {
+  std::string out;
+  for (const config::FlagInfo& flag : config::all_flags())
+    if (keep(flag)) out += (out.empty() ? "" : ", ") + std::string(flag.name);
+  return out;
+}
+
+// Which commands take which setting flags (SettingUse).
+std::string flags_by_command(std::span<const Command> commands) {
+  std::string out =
+      "\nSetting flags by command (environment variables and the TOML file apply to every command):\n";
+  std::string every;
+  for (const Command& c : commands) {
+    if (c.settings == kEverySetting) {
+      every += (every.empty() ? "" : ", ") + std::string(c.name);
+      continue;
+    }
+    out += entry(c.name, flags_where([&](const config::FlagInfo& f) { return use_of(f.key) & c.settings; }),
+                 kSettingColumn);
+  }
+  out += entry(every, "every flag above", kSettingColumn);
+  return out + entry("every command",
+                     flags_where([](const config::FlagInfo& f) { return use_of(f.key) == 0; }),
+                     kSettingColumn);
+}
+
 }  // namespace
 
 std::string usage(std::span<const Command> commands) {
@@ -226,6 +288,7 @@ std::string usage(std::span<const Command> commands) {
   out += "\nWithout a flag (an environment variable and a TOML key):\n";
   for (const config::Row& row : config::table())
     if (!has_flag(row)) out += entry(row.env[0].name, described("", row, true), widest + 4);
+  out += flags_by_command(commands);
 
   return out + R"(
 Exit codes: 0 ready, 1 migration failed, 2 verification failed, 3 pending (check-only),

@@ -23,6 +23,23 @@ enum CommandFlag : unsigned {
   kJson = 1u << 3,    // --json
 };
 
+// The settings a command uses, in groups, as bits of Command::settings. A setting flag
+// (config/table.h) is taken only by the commands that use its setting; any other is a usage error
+// naming it, so that `up --skip` cannot pass for a skip. The environment and the TOML file still
+// set any setting for every command: a container shares them between commands. Every command
+// takes --config, --log-format, -v and -q.
+enum SettingUse : unsigned {
+  kConnects = 1u << 0,        // database.url, database.max_retries, database.retry_interval
+  kDir = 1u << 1,             // migrations.dir
+  kTable = 1u << 2,           // migrations.table
+  kTimeout = 1u << 3,         // migrations.timeout
+  kMigrateCommand = 1u << 4,  // migrations.command
+  kCriticalTables = 1u << 5,  // verify.tables
+  // What only the run sequence does: migrations.auto, .fail_on_error, .await, skip, status_file.
+  kRunOnly = 1u << 6,
+  kEverySetting = ~0u,  // run, and config, which shows every setting
+};
+
 // What a command's positional argument is: `new NAME` fills Invocation::name once; `stamp VERSION`
 // is read as `--to VERSION`, checked as one (and, like a repeated --to, the last one counts).
 enum class Positional { none, name, version };
@@ -33,6 +50,7 @@ struct Command {
   std::string_view synopsis = {};  // its arguments, for usage: "[--to V] [--dry-run]"
   std::string_view summary = {};   // for usage
   unsigned flags = 0;              // the CommandFlag bits it takes
+  unsigned settings = 0;           // the SettingUse bits whose flags it takes
   Positional positional = Positional::none;
   std::string_view example = {};  // a positional argument, for the error when it is missing
   bool takes_app = false;         // argv after `--` is the app to exec
@@ -59,7 +77,8 @@ struct Invocation {
 // REQUIRES: `commands` is not empty; its first row is the command when none is named.
 Result<Invocation> parse(std::span<const std::string> args, std::span<const Command> commands);
 
-// The --help text: the commands, then every setting from the settings table (config/table.h).
+// The --help text: the commands, every setting from the settings table (config/table.h), and
+// which commands take which setting flags.
 std::string usage(std::span<const Command> commands);
 
 }  // namespace schemagate::cli

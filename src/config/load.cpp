@@ -3,6 +3,7 @@
 // default goes through the same parser as a value from anywhere else.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <map>
 
@@ -130,6 +131,44 @@ std::optional<Raw> from_flags(const Row& row, std::span<const FlagValue> flags) 
   return flag;
 }
 
+// A TOML value as the file writes it, for an error message: a string in quotes, a float with its
+// point (3.0, not 3), passwords masked.
+std::string as_written(const Row& row, const TomlEntry& e) {
+  std::string text = row.secret ? mask_passwords(e.text) : e.text;
+  if (e.type == TomlType::string) return in_quotes(text);
+  if (e.type == TomlType::floating && text.find_first_not_of("-0123456789") == std::string::npos)
+    text += ".0";
+  return text;
+}
+
+// Why a file entry's TOML type does not fit its setting (Row::toml), or empty when it does.
+std::string type_mismatch(const Row& row, const TomlEntry& e) {
+  struct Takes {
+    TomlType type;  // the one type the kind takes; a duration takes three (below)
+    std::string_view words;
+  };
+  static constexpr Takes kTakes[] = {
+      {TomlType::string, "a string"},
+      {TomlType::integer, "an integer"},
+      {TomlType::other, "seconds as a number (2, 0.5) or a string with a unit (\"500ms\")"},
+      {TomlType::boolean, "true or false"},
+      {TomlType::array, "an array of strings"},
+  };  // by TomlKind
+  static constexpr std::string_view kGiven[] = {"a string",  "an integer", "a float",
+                                                "a boolean", "an array",   "a date or time"};  // by TomlType
+  const TomlType t = e.type;
+  const Takes& takes = kTakes[static_cast<size_t>(row.toml)];
+  std::string given(kGiven[static_cast<size_t>(t)]);
+  if (row.toml != TomlKind::duration)
+    return t == takes.type ? "" : "expected " + std::string(takes.words) + ", not " + given;
+  // A duration's string must carry its unit: a bare number in quotes ("2") is refused like any other.
+  if (t == TomlType::integer || t == TomlType::floating) return "";
+  if (t == TomlType::string && !e.text.empty() && std::isalpha(static_cast<unsigned char>(e.text.back())))
+    return "";
+  if (t == TomlType::string) given = "a string without a unit";
+  return "expected " + std::string(takes.words) + ", not " + given;
+}
+
 const Row* toml_row(std::string_view key) {
   const Row* row = find_row(key);
   return row && row->in_toml ? row : nullptr;
@@ -168,9 +207,13 @@ Status read_toml(const Row& config_row, const Raw& file, std::map<std::string_vi
     }
     const Row* row = toml_row(e.key);
     if (!row) return config_error(e.where + ": unknown setting \"" + escape_controls(e.key) + "\"");
-    if (e.is_list && !row->repeatable)
+    if (e.is_list && row->toml != TomlKind::list)
       return config_error(e.where + ": " + e.key + ": expected a single value, not an array");
     if (!e.type_error.empty()) return config_error(e.where + ": " + e.key + ": " + e.type_error);
+    // Here, for every entry: a value of the wrong type is a mistake even where the environment
+    // or a flag overrides it, since the file is then wrong for whoever runs without them.
+    if (std::string expected = type_mismatch(*row, e); !expected.empty())
+      return config_error(e.where + ": " + e.key + " = " + as_written(*row, e) + ": " + expected);
     chosen[row->key] = Raw{e.text, e.list, e.is_list, {Source::Kind::File, e.where}};
   }
   return {};

@@ -36,9 +36,9 @@ std::span<const FlagInfo> all_flags() {
   static const std::vector<FlagInfo> flags = [] {
     std::vector<FlagInfo> out;
     for (const Row& row : table()) {
-      if (!row.flag.empty()) out.push_back({row.flag, true});
+      if (!row.flag.empty()) out.push_back({row.flag, true, row.key});
       for (const Switch& s : row.switches)
-        if (!s.flag.empty()) out.push_back({s.flag, false});
+        if (!s.flag.empty()) out.push_back({s.flag, false, row.key});
     }
     return out;
   }();

@@ -69,6 +69,7 @@ struct FlagValue {
 struct FlagInfo {
   std::string_view name;
   bool takes_value;
+  std::string_view key;  // the setting it sets (Row::key)
 };
 // The setting flags (SPEC §4), for the command-line parser; nullptr when name is not one.
 const FlagInfo* find_flag(std::string_view name);

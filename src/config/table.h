@@ -40,9 +40,20 @@ struct Field {
   std::string (*show)(const Settings&) = nullptr;
 };
 
+// The TOML type a setting's value must have in the file (README: Settings). load() checks it for
+// every entry the file holds, even one that the environment or a flag then overrides.
+enum class TomlKind {
+  text,      // a string
+  count,     // an integer
+  duration,  // seconds as an integer or a float, or a string with a unit: "500ms"
+  boolean,   // true or false
+  list,      // an array of strings
+};
+
 struct Row {
   std::string_view key;  // the TOML key, or the name `schemagate config` shows an env-only setting by
   bool in_toml = true;
+  TomlKind toml = TomlKind::text;
   Alias env[3] = {};                 // in SPEC order; aliases are reconciled, the first set one is the source
   std::string_view flag = {};        // a flag that takes a value
   std::string_view value_name = {};  // what usage calls that value: `--max-retries N`

@@ -184,14 +184,19 @@ void flatten(const toml::table& table, const std::string& prefix, const std::str
     }
     if (auto s = node.value_exact<std::string>()) {
       e.text = *s;
+      e.type = TomlType::string;
     } else if (auto b = node.value_exact<bool>()) {
       e.text = *b ? "true" : "false";
+      e.type = TomlType::boolean;
     } else if (auto i = node.value_exact<int64_t>()) {
       e.text = std::to_string(*i);
+      e.type = TomlType::integer;
     } else if (auto d = node.value_exact<double>()) {
       e.text = shortest(*d);
+      e.type = TomlType::floating;
     } else if (const toml::array* arr = node.as_array()) {
       e.is_list = true;
+      e.type = TomlType::array;
       for (const toml::node& item : *arr) {
         if (auto s = item.value_exact<std::string>()) {
           e.list.push_back(*s);

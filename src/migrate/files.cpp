@@ -8,6 +8,7 @@
 #include "sql/lexer.h"
 #include "util/checksum.h"
 #include "util/file.h"
+#include "util/json.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -23,23 +24,7 @@ int line_of(std::string_view text, size_t offset) {
 }
 
 // Offset of the first byte that is not valid UTF-8 (or a NUL), or npos.
-size_t first_bad_byte(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == 0) return i;
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return i;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
-    unsigned cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
+size_t first_bad_byte(std::string_view s) { return std::min(s.find('\0'), first_invalid_utf8(s)); }
 
 bool iequals_prefix(std::string_view text, std::string_view word) {
   if (text.size() < word.size()) return false;
@@ -224,6 +209,10 @@ Result<std::vector<Migration>> read_dir(const std::string& dir) {
   std::map<std::string, bool> is_single;  // by version: from a file with markers
   for (const fs::path& file : files) {
     std::string path = file.string();
+    // The name is stored in the tracking table as text: PostgreSQL would refuse it (22021) in the
+    // middle of applying, and JSON output could not carry it.
+    if (first_invalid_utf8(file.filename().string()) != std::string::npos)
+      return bad_migrations(escape_controls(path) + ": the file name is not valid UTF-8; rename the file");
     auto content = read_file(path);
     if (!content) return bad_migrations(path + ": cannot read: " + content.error().message);
     auto m = parse_file(file.filename().string(), path, std::move(*content));

@@ -47,9 +47,7 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
   auto rows = conn.exec("select * from " + qualified(table), stop);
   if (!rows) {
     if (rows.error().sqlstate == db::sqlstate::kUndefinedTable) return std::vector<AppliedRow>{};
-    Error e = rows.error();
-    e.message = "reading " + qualified(table) + ": " + e.message;
-    return e;
+    return reading_failed(qualified(table), rows.error());
   }
   int version = rows->column("version");
   if (version < 0)
@@ -75,6 +73,16 @@ Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableNa
   }
   std::sort(out.begin(), out.end(), [](const AppliedRow& a, const AppliedRow& b) { return version_less(a.version, b.version); });
   return out;
+}
+
+Error reading_failed(const std::string& table, Error failed) {
+  failed.message = "reading " + table + ": " + failed.message;
+  if (failed.sqlstate != db::sqlstate::kInsufficientPrivilege) return failed;
+  // Not a bad history (65) nor a failed migration (1): this role may not look. Retrying cannot
+  // help, and permissive mode may still start the app, as when the database is out of reach.
+  return unreachable(failed.message + "; the role schemagate connects as needs the SELECT privilege on " +
+                         table + ": GRANT SELECT ON " + table + " TO <role>",
+                     failed.sqlstate);
 }
 
 Result<TableName> resolve_schema(db::Connection& conn, const TableName& table, const Interrupt& stop) {

@@ -35,9 +35,15 @@ struct AppliedRow {
 std::string qualified(const TableName& table);
 
 // Every row, in version order; empty when the table does not exist yet. One round trip, no lock.
-// Reads schemagate's table, dbmate's (version only) and golang-migrate's (version, dirty).
+// Reads schemagate's table, dbmate's (version only) and golang-migrate's (version, dirty). A role
+// that may not read the table fails as reading_failed says.
 Result<std::vector<AppliedRow>> read_history(db::Connection& conn, const TableName& table,
                                              const Interrupt& stop);
+
+// `failed`, an error reading a tracking table (`table` as SQL names it), as the caller reports it:
+// a missing privilege (42501) is ErrorKind::Unreachable (69), the database refusing this role
+// what every command needs, with the GRANT that mends it; anything else keeps its kind.
+Error reading_failed(const std::string& table, Error failed);
 
 // The table with its schema made explicit (the session's current_schema() when none was given),
 // so that a migration changing the search_path (pg_dump's do) cannot lose it. One round trip.

@@ -98,8 +98,10 @@ Status apply_locked(db::Connection& conn, const Inputs& inputs, const UpOptions&
 Status apply_reconnecting(db::Connection& conn, const Inputs& inputs, const UpOptions& options, Deadline deadline,
                           Clock::time_point start, const Interrupt& stop) {
   Status done = apply_locked(conn, inputs, options, deadline, start, false, stop);
-  for (int attempt = 1; !done && done.error().kind == ErrorKind::Unreachable && attempt <= options.retry_attempts;
-       ++attempt) {
+  auto is_lost = [](const Status& s) {
+    return !s && s.error().kind == ErrorKind::Unreachable && !db::sqlstate::is_refusal(s.error());
+  };
+  for (int attempt = 1; is_lost(done) && attempt <= options.retry_attempts; ++attempt) {
     log::warn(done.error().message + "; reconnecting in " + format_seconds(options.retry_delay) + " (" +
               std::to_string(attempt) + "/" + std::to_string(options.retry_attempts) + ")");
     if (int sig = stop.sleep_until(Deadline::after(options.retry_delay).earlier(deadline))) return interrupted(sig);

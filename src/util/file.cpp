@@ -14,6 +14,17 @@ namespace {
 
 Error system_error(int err) { return internal_error(std::strerror(err)); }
 
+// Why a file that is not a regular one is not read, worded as the system's reasons are.
+Error not_regular(mode_t mode) {
+  if (S_ISDIR(mode)) return system_error(EISDIR);
+  std::string kind = S_ISFIFO(mode)   ? "a FIFO"
+                     : S_ISSOCK(mode) ? "a socket"
+                     : S_ISCHR(mode)  ? "a character device"
+                     : S_ISBLK(mode)  ? "a block device"
+                                      : "an unknown kind of file";
+  return internal_error(kind + ", not a regular file");
+}
+
 bool write_all(int fd, std::string_view text) {
   while (!text.empty()) {
     ssize_t n = ::write(fd, text.data(), text.size());
@@ -27,12 +38,19 @@ bool write_all(int fd, std::string_view text) {
 }  // namespace
 
 Result<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO waits for a writer, forever; this way it opens at once and is
+  // refused below, before anything reads it. A regular file's reads never block anyway.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return system_error(errno);
   struct stat st {};
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
     ::close(fd);
-    return system_error(EISDIR);
+    return system_error(err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return not_regular(st.st_mode);
   }
   std::string out;
   if (st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));

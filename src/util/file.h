@@ -10,6 +10,8 @@ namespace schemagate {
 
 // The file's bytes. On failure the message is the system's reason alone ("No such file or
 // directory", "Is a directory"), for the caller to put after the name it knows the file by.
+// Only a regular file (or a symbolic link to one) is read: anything else fails at once, without
+// blocking ("a FIFO, not a regular file"), since a FIFO without a writer would never answer.
 Result<std::string> read_file(const std::string& path);
 
 // Creates path holding text; fails if it already exists.

@@ -105,6 +105,38 @@ TEST_CASE("other usage errors exit 64 with one line") {
   }
 }
 
+TEST_CASE("a setting flag the command does not use exits 64 naming it, without contacting the database") {
+  Listener listener;
+  TempDir dir("cli");
+  RunOptions options = gate_options();
+  options.env = {{"DATABASE_URL", listener.url("shop") + "?connect_timeout=1"}, {"DB_MAX_RETRIES", "1"}};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"up", "--skip"}, "--skip does not apply to \"up\""},
+      {{"up", "--no-migrate"}, "--no-migrate does not apply to \"up\""},
+      {{"status", "--skip"}, "--skip does not apply to \"status\""},
+      {{"--permissive", "verify"}, "--permissive does not apply to \"verify\""},
+      {{"wait", "--require-table", "users"}, "--require-table does not apply to \"wait\""},
+      {{"new", "x", "--dir", dir.path(), "--table", "t"}, "--table does not apply to \"new\""}};
+  for (const auto& [args, message] : cases) {
+    CAPTURE(message);
+    RunResult result = run(schemagate(args), options);
+    CHECK(result.exit_code == 64);
+    CHECK(result.out == "");
+    CHECK(log_messages(result.err) == std::vector<std::string>{"ERROR " + message + " (see schemagate --help)"});
+    CHECK_FALSE(listener.was_contacted());
+  }
+  CHECK(dir.names().empty());
+}
+
+TEST_CASE("--help says which commands take which setting flags") {
+  RunResult result = run(schemagate({"--help"}));
+  CHECK(result.exit_code == 0);
+  for (std::string_view text : {"Setting flags by command", "every flag above", "every command"}) {
+    CAPTURE(text);
+    CHECK(result.out.find(text) != std::string::npos);
+  }
+}
+
 TEST_CASE("a usage error wins over a configuration error") {
   RunOptions options;
   options.env = {{"DB_MAX_RETRIES", "abc"}};

@@ -11,6 +11,7 @@
 
 #include "support/gate.h"
 #include "support/log_lines.h"
+#include "support/migrations.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
 
@@ -325,6 +326,36 @@ TEST_CASE("permissive mode does not excuse configuration errors") {
     RunResult flag = run(gate_then({"--permissive"}, kPrintStatus), options);
     CHECK(flag.exit_code == 78);
     CHECK(flag.out == "");
+  }
+}
+
+// A runtime or a shell (`1>&- 2>&-`) may start schemagate without its standard descriptors. The
+// first descriptors it opens would then take their numbers: a log line written to "stderr" would
+// go into the signalfd or the database connection.
+TEST_CASE(
+    "started with standard descriptors closed, the run migrates and starts the app with /dev/null on them") {
+  for (const std::vector<int>& closed :
+       {std::vector<int>{1, 2}, std::vector<int>{0, 2}, std::vector<int>{0, 1, 2}}) {
+    std::string which;
+    for (int fd : closed) which += std::to_string(fd) + "<&- ";
+    CAPTURE(which);
+    Project p;
+    p.write("1_a.sql", migration("create table a (x int);"));
+    TempDir aux("fds");
+    RunOptions options = p.options();
+    options.closed_fds = closed;
+    // What the app's shell has on its descriptors 0-2, written to a file: stdout may be closed.
+    // Read before any redirection, which sh may apply to itself when it execs the last command.
+    const std::string show =
+        "a=$(readlink /proc/$$/fd/0); b=$(readlink /proc/$$/fd/1); c=$(readlink /proc/$$/fd/2); "
+        "printf '%s\\n' \"$a\" \"$b\" \"$c\" > " +
+        aux.file("fds");
+    RunResult result = run(gate_then({}, {"/bin/sh", "-c", show}), options);
+    CHECK(result.exit_code == 0);
+    CHECK(p.versions() == "1");
+    std::vector<std::string> targets = lines_of(aux.read("fds"));
+    REQUIRE(targets.size() == 3);
+    for (int fd : closed) CHECK(targets[static_cast<size_t>(fd)] == "/dev/null");
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -768,6 +769,56 @@ TEST_CASE("--await gives up with 75 when nobody applies the migrations in time")
   CHECK_FALSE(p.exists("a"));
 }
 
+// 1_a.sql applied, 2_b.sql pending.
+void apply_first_of_two(const Project& p) {
+  p.write("1_a.sql", migration("create table a (x int);"));
+  p.write("2_b.sql", migration("create table b (x int);"));
+  REQUIRE(p.run({"up", "--to", "1"}).exit_code == 0);
+}
+
+// Exit 1 says a migration failed; here none ran. The role is refused what every command needs,
+// as a refused login is (69), and permissive mode may start the app, as when the database is away.
+TEST_CASE("a role that may not read the tracking table: status, check-only and --await exit 69 naming it") {
+  Project p;
+  apply_first_of_two(p);
+  const std::string role = "reader_" + p.db();
+  p.psql("create role " + role + " login password 'reader-pw'");
+  const std::string as_reader = p.cluster().url(p.db(), role, "reader-pw");
+  const std::string refused =
+      "reading \"schema_migrations\": 42501: permission denied for table schema_migrations; the role "
+      "schemagate connects as needs the SELECT privilege on \"schema_migrations\": GRANT SELECT ON "
+      "\"schema_migrations\" TO <role>";
+  struct Case {
+    std::initializer_list<std::string> args;
+    std::map<std::string, std::string> env;
+  };
+  for (const Case& c : {Case{{"status"}, {}}, Case{{"status", "--json"}, {}},
+                        Case{{}, {{"AUTO_MIGRATE_ON_STARTUP", "false"}}},
+                        Case{{}, {{"MIGRATIONS_AWAIT", "true"}, {"MIGRATION_TIMEOUT_SECONDS", "30"}}}}) {
+    std::map<std::string, std::string> env = c.env;
+    env["DATABASE_URL"] = as_reader;
+    CAPTURE(std::vector<std::string>(c.args));
+    CAPTURE(env);
+    RunResult result = p.run(c.args, env);
+    CHECK(result.exit_code == 69);
+    CHECK(result.out == "");
+    CHECK(contains(error_line(result), " ERROR " + refused));
+    CHECK(result.seconds < 10);  // not retried
+  }
+
+  RunResult permissive = p.run({"--", "/bin/sh", "-c", "echo \"app ran: $SCHEMAGATE_STATUS\""},
+                               {{"DATABASE_URL", as_reader},
+                                {"AUTO_MIGRATE_ON_STARTUP", "false"},
+                                {"FAIL_ON_MIGRATION_ERROR", "false"}});
+  CHECK(permissive.exit_code == 0);
+  CHECK(permissive.out == "app ran: degraded\n");
+
+  p.psql("grant select on schema_migrations to " + role);
+  RunResult granted = p.run({"status"}, {{"DATABASE_URL", as_reader}});
+  CHECK(granted.exit_code == 3);
+  CHECK(contains(granted.out, "1 applied, 1 pending\n"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // status, up --dry-run, up --to, down, new
 
@@ -806,6 +857,40 @@ TEST_CASE("status lists applied and pending migrations, as text and JSON, and ex
   RunResult current_json = p.run({"status", "--json"});
   CHECK(current_json.exit_code == 0);
   CHECK(contains(current_json.out, "\"pending\":[],\"problem\":null}"));
+}
+
+TEST_CASE("status --json prints its document with the problem when the files cannot be read as migrations") {
+  struct Case {
+    std::string file, text;
+    std::string problem;  // after the directory and a slash
+  };
+  const std::vector<Case> cases = {
+      {"3_no_marker.sql", "create table x (y int);\n", "3_no_marker.sql:1: no -- migrate:up marker"},
+      {"02_again.sql", migration("create table x (y int);"), "2_b.sql: duplicate version 2 (also "},
+      {"3_orphan.down.sql", "drop table x;\n",
+       "3_orphan.down.sql: a .down.sql without its .up.sql (version 3)"},
+      {"3_caf\xE9.sql", migration("create table x (y int);"),
+       "3_caf\\\\xE9.sql: the file name is not valid UTF-8; rename the file"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.file);
+    Project p;
+    apply_first_of_two(p);
+    p.write(c.file, c.text);
+
+    RunResult json = p.run({"status", "--json"});
+    CHECK(json.exit_code == 65);
+    CHECK(json.out.starts_with("{\"applied\":[{\"version\":\"1\",\"name\":\"a\",\"applied_at\":\""));
+    CHECK(contains(json.out,
+                   ",\"dirty\":false}],\"pending\":[],\"problem\":\"" + p.dir().path() + "/" + c.problem));
+    CHECK(json.out.ends_with("\"}\n"));
+    CHECK(lines_of(json.out).size() == 1);
+    CHECK(contains(error_line(json), p.dir().path() + "/"));
+    // Text output says it in the error line alone, as before.
+    RunResult text = p.run({"status"});
+    CHECK(text.exit_code == 65);
+    CHECK(text.out == "");
+  }
 }
 
 TEST_CASE("up --dry-run prints the plan and the SQL and changes nothing") {
@@ -942,6 +1027,51 @@ TEST_CASE("new writes a timestamped file with both sections that then applies an
   CHECK(p.run({"down"}).exit_code == 0);
   CHECK_FALSE(p.exists("users"));
   CHECK(p.versions() == "");
+}
+
+// The version `schemagate new NAME` reported on stdout.
+std::string new_version(const Project& p, const std::string& name) {
+  RunResult created = p.run({"new", name});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  std::smatch match;
+  REQUIRE(std::regex_match(created.out, match, std::regex(p.dir().path() + "/(\\d+)_" + name + "\\.sql\n")));
+  return match[1];
+}
+
+TEST_CASE("new never makes a version at or below one already there") {
+  // `schemagate new a && schemagate new b`, most likely within one second.
+  Project p;
+  std::string a = new_version(p, "a");
+  std::string b = new_version(p, "b");
+  CHECK(a.size() == 14);
+  CHECK(b.size() == 14);
+  CHECK(b > a);
+  RunResult up = p.run({"up"});
+  CHECK_MESSAGE(up.exit_code == 0, up.err);
+  CHECK(p.versions() == a + "," + b);
+
+  struct Case {
+    std::string existing;  // the newest version already there
+    std::string next;
+  };
+  for (const Case& c : {
+           // A colleague's clock ran ahead: one second later, still a timestamp.
+           Case{"29991231235959", "30000101000000"},
+           // Not a timestamp (month 99): one more, at its width.
+           Case{"99999999999999", "100000000000000"},
+           Case{"000099999999999999", "000100000000000000"},
+       }) {
+    CAPTURE(c.existing);
+    Project q;
+    q.write("0042_old.sql", migration("select 1;"));
+    q.write(c.existing + "_newest.up.sql", "select 1;\n");
+    CHECK(new_version(q, "next") == c.next);
+  }
+  // Versions older than now leave the timestamp as it is.
+  Project old;
+  old.write("0042_old.sql", migration("select 1;"));
+  std::string before = utc_now_version();
+  CHECK(new_version(old, "next") >= before);
 }
 
 TEST_CASE("SIGTERM mid-statement cancels it, rolls back, releases the lock and exits 143 promptly") {

@@ -80,9 +80,9 @@ std::vector<std::string> status_files(const std::vector<std::string>& argv, cons
 }
 
 // Between fork and exec only async-signal-safe calls: the test process may have threads.
-[[noreturn]] void exec_child(char* const* argv, char** envp, const char* cwd, int stdin_fd,
-                             int stdout_fd, int stderr_fd, int status_fd,
-                             const std::vector<int>& ignored_signals) {
+[[noreturn]] void exec_child(char* const* argv, char** envp, const char* cwd, int stdin_fd, int stdout_fd,
+                             int stderr_fd, int status_fd, const std::vector<int>& ignored_signals,
+                             const std::vector<int>& closed_fds) {
   // A session of its own: no controlling terminal for anything to prompt on, and one process
   // group that a timeout can kill along with every descendant.
   setsid();
@@ -102,6 +102,7 @@ std::vector<std::string> status_files(const std::vector<std::string>& argv, cons
   dup2(stdin_fd, STDIN_FILENO);
   dup2(stdout_fd, STDOUT_FILENO);
   dup2(stderr_fd, STDERR_FILENO);
+  for (int fd : closed_fds) close(fd);
 
   LaunchFailure failure{LaunchFailure::kChdir, 0};
   if (cwd == nullptr || chdir(cwd) == 0) {
@@ -339,9 +340,9 @@ Child spawn(const std::vector<std::string>& argv, const RunOptions& options) {
   pid_t pid = fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
-    exec_child(child_argv.data(), child_env.data(),
-               options.cwd.empty() ? nullptr : options.cwd.c_str(), dev_null.get(), out_write.get(),
-               err_write.get(), status_write.get(), options.ignored_signals);
+    exec_child(child_argv.data(), child_env.data(), options.cwd.empty() ? nullptr : options.cwd.c_str(),
+               dev_null.get(), out_write.get(), err_write.get(), status_write.get(), options.ignored_signals,
+               options.closed_fds);
   }
   child.pid_ = pid;
   out_write.reset();

@@ -27,6 +27,9 @@ struct RunOptions {
   // Set to SIG_IGN before exec: lets a test reproduce a parent (nohup, some runtimes) that
   // hands schemagate ignored signals. Every other signal starts at its default, unblocked.
   std::vector<int> ignored_signals;
+  // Closed before exec, as `1>&- 2>&-` leaves them: lets a test start a process without some of
+  // its standard descriptors. Output on a closed stdout or stderr is not captured, of course.
+  std::vector<int> closed_fds;
   // From start to exit. When exceeded the process group is killed with SIGKILL and
   // finish()/run() throw, so a hang fails the test instead of stalling CI.
   std::chrono::seconds timeout{60};

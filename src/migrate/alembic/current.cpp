@@ -1,6 +1,7 @@
 #include "migrate/alembic/current.h"
 
 #include "db/sqlstate.h"
+#include "migrate/history.h"
 
 namespace schemagate::migrate::alembic {
 
@@ -10,7 +11,7 @@ Result<std::vector<std::string>> read_current(db::Connection& conn, const Interr
   if (rows) {
     for (int r = 0; r < rows->size(); ++r) current.emplace_back(rows->at(r, 0));
   } else if (rows.error().sqlstate != db::sqlstate::kUndefinedTable) {
-    return rows.error();
+    return reading_failed("alembic_version", rows.error());
   }
   return current;
 }

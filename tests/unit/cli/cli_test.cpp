@@ -90,10 +90,9 @@ TEST_CASE("a value flag takes --flag=value and --flag value alike") {
 }
 
 TEST_CASE("setting flags are kept in the order given, before and after the command") {
-  Invocation inv = parsed({"--require-table", "a", "verify", "-v", "--require-table=b", "--no-migrate"});
+  Invocation inv = parsed({"--require-table", "a", "verify", "-v", "--require-table=b", "-q"});
   CHECK(inv.command == "verify");
-  CHECK(flags_of(inv) ==
-        std::vector<std::string>{"--require-table=a", "-v=", "--require-table=b", "--no-migrate="});
+  CHECK(flags_of(inv) == std::vector<std::string>{"--require-table=a", "-v=", "--require-table=b", "-q="});
 }
 
 TEST_CASE("every setting flag is accepted") {
@@ -105,6 +104,59 @@ TEST_CASE("every setting flag is accepted") {
     REQUIRE(inv.setting_flags.size() == 1);
     CHECK(inv.setting_flags[0].flag == flag.name);
     CHECK(inv.setting_flags[0].value == (flag.takes_value ? "x" : ""));
+  }
+}
+
+TEST_CASE("a setting flag the command does not use is an error naming the flag and the command") {
+  CHECK(error_of({"up", "--skip"}) == "--skip does not apply to \"up\" (see schemagate --help)");
+  CHECK(error_of({"up", "--no-migrate"}) == "--no-migrate does not apply to \"up\" (see schemagate --help)");
+  CHECK(error_of({"status", "--skip"}) == "--skip does not apply to \"status\" (see schemagate --help)");
+  CHECK(error_of({"--permissive", "down"}) ==
+        "--permissive does not apply to \"down\" (see schemagate --help)");
+  CHECK(error_of({"wait", "--require-table", "t"}) ==
+        "--require-table does not apply to \"wait\" (see schemagate --help)");
+  CHECK(error_of({"verify", "--timeout", "5"}) ==
+        "--timeout does not apply to \"verify\" (see schemagate --help)");
+  CHECK(error_of({"status", "--status-file=s.json"}) ==
+        "--status-file does not apply to \"status\" (see schemagate --help)");
+  CHECK(error_of({"repair", "--await"}) == "--await does not apply to \"repair\" (see schemagate --help)");
+  // The value is not echoed: it may be a URL with its password.
+  CHECK(error_of({"new", "x", "--database-url", "postgresql://app:hunter2@db/shop"}) ==
+        "--database-url does not apply to \"new\" (see schemagate --help)");
+}
+
+TEST_CASE("each command takes the flags of the settings it uses; run and config take every one") {
+  for (const Args& args :
+       {Args{"wait", "--database-url", "u", "--max-retries", "3", "--retry-interval", "1"},
+        Args{"up", "--dir", "d", "--table", "t", "--timeout", "5", "--migrate-command", "x"},
+        Args{"down", "--dir", "d", "--table", "t", "--timeout", "5", "--max-retries", "3"},
+        Args{"status", "--dir", "d", "--table", "t", "--migrate-command", "x"},
+        Args{"verify", "--require-table", "t", "--database-url", "u"}, Args{"new", "x", "--dir", "d"},
+        Args{"stamp", "1", "--timeout", "5", "--dir", "d"}, Args{"repair", "--table", "t", "--timeout", "5"},
+        Args{"new", "x", "--config", "c", "--log-format", "json", "-v", "-q"}}) {
+    CAPTURE(args);
+    CHECK(parsed(args).command == args[0]);
+  }
+  for (const config::FlagInfo& flag : config::all_flags()) {
+    for (std::string command : {"run", "config"}) {
+      CAPTURE(flag.name);
+      CAPTURE(command);
+      Args args{command, std::string(flag.name)};
+      if (flag.takes_value) args.push_back("x");
+      CHECK(parsed(args).setting_flags.size() == 1);
+    }
+  }
+}
+
+TEST_CASE("usage says which commands take which setting flags") {
+  std::string text = usage();
+  for (std::string_view line :
+       {"Setting flags by command (environment variables and the TOML file apply to every command):",
+        "  wait                      --database-url, --max-retries, --retry-interval\n",
+        "  new                       --dir\n", "  run, config               every flag above\n",
+        "  every command             --log-format, -v, -q, --config\n"}) {
+    CAPTURE(line);
+    CHECK(text.find(line) != std::string::npos);
   }
 }
 

@@ -3,6 +3,7 @@
 #include "migrate/alembic/project.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -177,6 +178,23 @@ TEST_CASE("a migrate command that is not alembic itself keeps alembic.ini and [a
   CHECK(wrapped.section == "alembic");
   CHECK(ini_for({"python3", "-m", "alembic", "-c", "other.ini", "upgrade", "head"}).path == "alembic.ini");
   CHECK(ini_for({}).path == "alembic.ini");
+}
+
+// Opening a FIFO would wait for a writer forever.
+TEST_CASE("a revision file or an alembic.ini that is a FIFO is refused at once, naming it") {
+  Dir dir;
+  dir.write("alembic.ini", ini("script_location = alembic\n"));
+  dir.write("alembic/versions/1975ea83b712_create_users.py", linear("1975ea83b712", ""));
+  const std::string fifo = dir.at("alembic/versions/27c6a30d7c24_add_email.py");
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  Error e = read_error(dir);
+  CHECK(e.kind == ErrorKind::BadMigrations);
+  CHECK(e.message == fifo + ": cannot read: a FIFO, not a regular file");
+
+  REQUIRE(mkfifo(dir.at("fifo.ini").c_str(), 0644) == 0);
+  Error ini_error = read_error(dir, "fifo.ini");
+  CHECK(ini_error.kind == ErrorKind::Config);
+  CHECK(ini_error.message == dir.at("fifo.ini") + ": cannot read: a FIFO, not a regular file");
 }
 
 }  // namespace
