@@ -49,24 +49,16 @@ void check_conninfo(std::string_view conninfo) {
             "libpq: " + secret + "\n  in: " + std::string(conninfo));
   // What `schemagate config` prints: the masked string, then the log's scrub over it (the same
   // text may also stand where no password is written, as a user or database name).
-  std::vector<std::string> by_length = passwords;
-  std::stable_sort(by_length.begin(), by_length.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  std::string masked = mask_passwords(conninfo);
-  for (const std::string& p : by_length) mask_secret(masked, p);
+  std::string masked = scrub_secrets(mask_passwords(conninfo), passwords);
   for (const std::string& p : passwords) {
     require(!p.empty(), "passwords_in gave an empty password");
     if (must_vanish(p))
       require(masked.find(p) == std::string::npos, "mask_passwords left a password showing",
               "password: " + p + "\n  masked: " + masked);
   }
-  // What the log does (main registers passwords_in of DATABASE_URL, log::scrub masks each,
-  // longest first): nothing may show afterwards.
-  std::vector<std::string> longest_first = passwords;
-  std::stable_sort(longest_first.begin(), longest_first.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  std::string scrubbed(conninfo);
-  for (const std::string& p : longest_first) mask_secret(scrubbed, p);
+  // What the log does (main registers passwords_in of DATABASE_URL, log::scrub masks each):
+  // nothing may show afterwards.
+  std::string scrubbed = scrub_secrets(std::string(conninfo), passwords);
   for (const std::string& p : passwords)
     if (must_vanish(p)) require(scrubbed.find(p) == std::string::npos, "log scrubbing left a password", p);
 

@@ -112,18 +112,29 @@ std::vector<Target::Endpoint> endpoints_of(const std::string& host, const std::s
 
 }  // namespace
 
-std::string Target::display() const {
-  return (user.empty() ? "?" : user) + "@" + (host.empty() ? "[local]" : host) + ":" +
-         (port.empty() ? "5432" : port) + "/" + (dbname.empty() ? user : dbname);
+std::string host_port(std::string_view host, std::string_view port) {
+  std::string out;
+  for (size_t start = 0;;) {
+    size_t comma = host.find(',', start);
+    std::string_view one = host.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    // A ':' in a socket directory ("/run/pg:1") or in "[local]" does not make an address of it.
+    bool is_ipv6 = one.find(':') != std::string_view::npos && !one.starts_with('/') &&
+                   !one.starts_with('@') && !one.starts_with('[');
+    out += is_ipv6 ? "[" + std::string(one) + "]" : std::string(one);
+    if (comma == std::string_view::npos) break;
+    out += ',';
+    start = comma + 1;
+  }
+  return out + ":" + std::string(port);
 }
 
-std::string Target::scrub(std::string text) const {
-  // Longest first: a decoded password may be a substring of its encoded form.
-  std::vector<std::string> sorted = secrets;
-  std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
-  for (const auto& secret : sorted) mask_secret(text, secret);
-  return text;
+std::string Target::display() const {
+  return (user.empty() ? "?" : user) + "@" +
+         host_port(host.empty() ? "[local]" : host, port.empty() ? "5432" : port) + "/" +
+         (dbname.empty() ? user : dbname);
 }
+
+std::string Target::scrub(std::string text) const { return scrub_secrets(std::move(text), secrets); }
 
 Result<Target> Target::parse(std::string_view conninfo) {
   Target t;

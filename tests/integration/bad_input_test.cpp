@@ -701,6 +701,20 @@ TEST_CASE("CRLF line endings work in migration files, markers, the TOML file and
   CHECK_FALSE(p.exists("crlf_pair_t"));
 }
 
+TEST_CASE("a newline in a migration file name is escaped in the text log, never a line of its own") {
+  Project p;
+  const std::string forged = "2026-01-01T00:00:00.000Z ERROR forged";
+  p.write("1_a\n" + forged + ".sql", migration("create table newline_t (x int);", "drop table newline_t;"));
+  p.write("2_tab\tbell\a.sql", migration("create table tab_t (x int);", "drop table tab_t;"));
+  RunResult result = p.run({"up"});
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(p.versions() == "1,2");
+  CHECK_FALSE(contains("\n" + result.err, "\n" + forged));
+  for (const std::string& message : log_messages(result.err)) CHECK_FALSE(message.starts_with("ERROR"));
+  CHECK(contains(result.err, "applied 1 a\\n" + forged));
+  CHECK(contains(result.err, "applied 2 tab\\tbell\\u0007"));
+}
+
 // "Maximum resident set size (kbytes): 123" and the like, from /usr/bin/time -v.
 std::string time_field(const std::string& err, const std::string& name) {
   for (const std::string& line : lines_of(err)) {

@@ -110,6 +110,22 @@ TEST_CASE("a unix socket directory is displayed as the host") {
         "carol@/var/run/postgresql:5432/shop");
 }
 
+TEST_CASE("an IPv6 host is displayed in brackets, as a URL writes it") {
+  PgEnv env;
+  CHECK(parsed("postgresql://app@[::1]:5433/shop").display() == "app@[::1]:5433/shop");
+  CHECK(parsed("host=::1 user=app dbname=shop").display() == "app@[::1]:5432/shop");
+  CHECK(parsed("hostaddr=fe80::1 user=app dbname=shop").display() == "app@[fe80::1]:5432/shop");
+  CHECK(parsed("host=db,::1 port=1,2 user=app dbname=shop").display() == "app@db,[::1]:1,2/shop");
+}
+
+TEST_CASE("host_port writes an IPv6 address in brackets and anything else as it is") {
+  CHECK(host_port("::1", "5432") == "[::1]:5432");
+  CHECK(host_port("db.internal", "6432") == "db.internal:6432");
+  CHECK(host_port("10.0.0.5", "5432") == "10.0.0.5:5432");
+  CHECK(host_port("/var/run/postgresql", "5432") == "/var/run/postgresql:5432");
+  CHECK(host_port("a,fe80::1", "1,2") == "a,[fe80::1]:1,2");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Invalid options fail as configuration errors
 
@@ -333,6 +349,17 @@ TEST_CASE("scrub replaces the longer secret first so no fragment of it survives"
   PgEnv env(Vars{{"PGPASSWORD", "pass"}});
   Target t = parsed("postgresql://app:password1@db/shop");
   CHECK(t.scrub("sent password1 then pass") == "sent **** then ****");
+}
+
+TEST_CASE("a short password is masked where it stands as a value, not inside the target's name") {
+  PgEnv env;
+  Target t = parsed("postgresql://postgres:x@127.0.0.1:1/x");
+  CHECK(t.display() == "postgres@127.0.0.1:1/x");
+  CHECK(t.scrub("postgres@127.0.0.1:1/x not ready after 1 attempts") ==
+        "postgres@127.0.0.1:1/x not ready after 1 attempts");
+  CHECK(t.scrub("invalid value \"x\" for x") == "invalid value \"****\" for x");
+  CHECK(t.scrub("given postgresql://postgres:x@127.0.0.1:1/x") ==
+        "given postgresql://postgres:****@127.0.0.1:1/x");
 }
 
 TEST_CASE("a conninfo password with backslash escapes is a secret as libpq reads it") {
