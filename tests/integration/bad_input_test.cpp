@@ -308,6 +308,21 @@ std::vector<Case> cases() {
                .exit_code = 78,
                .message = "database.url (environment DATABASE_URL): not a valid connection string: invalid "
                           "URI query parameter: \"nosuchoption\""});
+  // Options libpq checks only when it connects: refused at once, not retried.
+  const std::string kModes = " is not one of disable, prefer, require";
+  for (const auto& [option, why] : std::vector<std::pair<std::string, std::string>>{
+           {"sslmode=", "sslmode \"\" is not one of disable, allow, prefer, require, verify-ca, verify-full"},
+           {"target_session_attrs=bogus", "target_session_attrs \"bogus\" is not one of any, read-write, "
+                                          "read-only, primary, standby, prefer-standby"},
+           {"channel_binding=bogus", "channel_binding \"bogus\"" + kModes},
+           {"gssencmode=bogus", "gssencmode \"bogus\"" + kModes},
+           {"keepalives=abc", "keepalives \"abc\" is not an integer"}})
+    c.push_back({.name = "url: " + option,
+                 .env = {{"DATABASE_URL", "postgresql://postgres@127.0.0.1:{port}/{db}?" + option}},
+                 .exit_code = 78, .message = "database.url (environment DATABASE_URL): " + why});
+  c.push_back({.name = "PGGSSENCMODE: bogus", .env = {{"PGGSSENCMODE", "bogus"}}, .exit_code = 78,
+               .message = "database.url (environment DATABASE_URL): gssencmode (from PGGSSENCMODE) \"bogus\"" +
+                          kModes});
   c.push_back({.name = "PGPORT: not a number", .env = {{"PGHOST", "127.0.0.1"}, {"PGPORT", "abc"}},
                .unset = {"DATABASE_URL"},
                .exit_code = 78,
@@ -636,6 +651,27 @@ TEST_CASE("each bad input exits with its code, one ERROR line naming its source,
           [&] { return p.backends("application_name = 'schemagate'") == 0 && p.advisory_locks() == 0; },
           std::chrono::seconds(5)));
     }
+  }
+}
+
+// libpq would take each of these to every connection attempt and fail there, so a wait retried
+// them for its whole budget. Refused before the wait: no attempt, no connection.
+TEST_CASE("an invalid connection option is exit 78 at once, with no connection attempt") {
+  Listener listener;
+  for (std::string option : {"sslmode=", "target_session_attrs=bogus", "channel_binding=bogus",
+                             "gssencmode=bogus", "keepalives=abc"}) {
+    CAPTURE(option);
+    RunOptions options = gate_options();
+    options.env = {
+        {"DATABASE_URL", listener.url() + "?" + option}, {"DB_MAX_RETRIES", "5"}, {"DB_RETRY_INTERVAL", "1"}};
+    auto start = std::chrono::steady_clock::now();
+    RunResult result = run(schemagate({"wait"}), options);
+    CAPTURE(result.err);
+    CHECK(result.exit_code == 78);
+    CHECK(seconds_since(start) < 2.0);
+    CHECK(contains(error_line(result), option.substr(0, option.find('='))));
+    CHECK_FALSE(contains(result.err, "attempt"));
+    CHECK_FALSE(listener.was_contacted());
   }
 }
 

@@ -3,6 +3,7 @@
 #include "db/target.h"
 
 #include <doctest/doctest.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -201,6 +202,96 @@ TEST_CASE("a connect_timeout that is not whole seconds is a configuration error"
   CHECK(error_of("postgresql://db/shop?connect_timeout=-1") ==
         "connect_timeout \"-1\" is not a whole number of seconds");
   CHECK(Target::parse("host=db connect_timeout=10"));
+}
+
+TEST_CASE("an option libpq checks only when it connects is a configuration error naming it") {
+  PgEnv env;
+  CHECK(error_of("host=db sslmode=") ==
+        "sslmode \"\" is not one of disable, allow, prefer, require, verify-ca, verify-full");
+  CHECK(error_of("postgresql://db/shop?sslmode=") ==
+        "sslmode \"\" is not one of disable, allow, prefer, require, verify-ca, verify-full");
+  CHECK(error_of("postgresql://db/shop?target_session_attrs=bogus") ==
+        "target_session_attrs \"bogus\" is not one of any, read-write, read-only, primary, standby, "
+        "prefer-standby");
+  CHECK(error_of("host=db channel_binding=bogus") ==
+        "channel_binding \"bogus\" is not one of disable, prefer, require");
+  CHECK(error_of("host=db gssencmode=bogus") ==
+        "gssencmode \"bogus\" is not one of disable, prefer, require");
+  CHECK(error_of("host=db ssl_min_protocol_version=TLSv1.4") ==
+        "ssl_min_protocol_version \"TLSv1.4\" is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3");
+  CHECK(error_of("host=db ssl_max_protocol_version=SSLv3") ==
+        "ssl_max_protocol_version \"SSLv3\" is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3");
+  CHECK(error_of("postgresql://db/shop?keepalives=abc") == "keepalives \"abc\" is not an integer");
+  CHECK(error_of("host=db keepalives=") == "keepalives \"\" is not an integer");
+  CHECK(error_of("host=db keepalives_idle=1m") == "keepalives_idle \"1m\" is not an integer");
+  CHECK(error_of("host=db keepalives_interval=1.5") == "keepalives_interval \"1.5\" is not an integer");
+  CHECK(error_of("host=db keepalives_count=99999999999") ==
+        "keepalives_count \"99999999999\" is not an integer");
+  CHECK(error_of("host=db tcp_user_timeout=soon") == "tcp_user_timeout \"soon\" is not an integer");
+}
+
+TEST_CASE("an option libpq checks only when it connects names its PG* variable when it came from there") {
+  PgEnv env(Vars{{"PGGSSENCMODE", "bogus"}});
+  CHECK(error_of("host=db") ==
+        "gssencmode (from PGGSSENCMODE) \"bogus\" is not one of disable, prefer, require");
+  CHECK(Target::parse("host=db gssencmode=disable"));
+  PgEnv attrs(Vars{{"PGTARGETSESSIONATTRS", "primry"}});
+  CHECK(
+      error_of("postgresql://db/shop") ==
+      "target_session_attrs (from PGTARGETSESSIONATTRS) \"primry\" is not one of any, read-write, read-only, "
+      "primary, standby, prefer-standby");
+}
+
+TEST_CASE("a bad option value equal to the password is masked in the message") {
+  PgEnv env;
+  CHECK(error_of("host=db password=bogus-pw gssencmode=bogus-pw") ==
+        "gssencmode \"****\" is not one of disable, prefer, require");
+}
+
+// What libpq itself says of one option's value, without a server: PQconnectStart checks the
+// enumerated options before it connects, and the integer ones when it sets up a TCP socket, before
+// connect(). A socket directory that does not exist stops the first kind there; 127.0.0.1:1 the
+// second (the connection is abandoned at once).
+std::string libpq_says(const std::string& key, const std::string& value) {
+  bool tcp = key.starts_with("keepalives") || key == "tcp_user_timeout";
+  std::string conninfo =
+      (tcp ? "hostaddr=127.0.0.1 port=1 " : "host=/nonexistent-schemagate-dir ") + key + "='" + value + "'";
+  PGconn* conn = PQconnectStart(conninfo.c_str());
+  std::string message = PQerrorMessage(conn);
+  PQfinish(conn);
+  return message;
+}
+
+TEST_CASE("libpq and schemagate agree on each checked option's values") {
+  PgEnv env;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> options = {
+      {"sslmode",
+       {"disable", "allow", "prefer", "require", "verify-ca", "verify-full", "", "bogus", "Require",
+        " require"}},
+      {"gssencmode", {"disable", "prefer", "require", "", "bogus", "PREFER"}},
+      {"channel_binding", {"disable", "prefer", "require", "", "bogus", "Require"}},
+      {"target_session_attrs",
+       {"any", "read-write", "read-only", "primary", "standby", "prefer-standby", "", "bogus", "Primary"}},
+      {"ssl_min_protocol_version",
+       {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "tlsv1.2", "", "TLSv1.4", "SSLv3"}},
+      // (Not below the minimum, TLSv1.2 by default: libpq also checks the range, and so far only libpq.)
+      {"ssl_max_protocol_version", {"TLSv1.2", "TLSv1.3", "tlsv1.3", "", "TLSv2"}},
+      {"keepalives", {"0", "1", "-1", " 1 ", "+5", "2147483647", "", "abc", "1.5", "1s", "2147483648"}},
+      {"keepalives_idle", {"30", "", "x"}},
+      {"keepalives_interval", {"5", "", "5 s"}},
+      {"keepalives_count", {"3", "", "three"}},
+      {"tcp_user_timeout", {"1000", "", "1e3"}},
+  };
+  for (const auto& [key, values] : options) {
+    for (const std::string& value : values) {
+      CAPTURE(key);
+      CAPTURE(value);
+      std::string says = libpq_says(key, value);
+      bool libpq_refuses = says.find("invalid ") != std::string::npos;
+      CAPTURE(says);
+      CHECK(static_cast<bool>(Target::parse("host=db " + key + "='" + value + "'")) == !libpq_refuses);
+    }
+  }
 }
 
 TEST_CASE("a PGPORT that is not a port number is a configuration error naming the variable") {
