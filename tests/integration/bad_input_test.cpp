@@ -308,6 +308,15 @@ std::vector<Case> cases() {
                .exit_code = 78,
                .message = "database.url (environment DATABASE_URL): not a valid connection string: invalid "
                           "URI query parameter: \"nosuchoption\""});
+  // A password with an unescaped '/' and '?': libpq would read its head as the host's port and its
+  // tail as a query, and echo both.
+  for (std::string password : {"Head/?port=Tail", "Head/?sslmode=x", "xx/?Head=y"})
+    c.push_back({.name = "url: unescaped '/' and '?' in the password " + password,
+                 .env = {{"DATABASE_URL", "postgresql://postgres:" + password + "@127.0.0.1:{port}/{db}"}},
+                 .exit_code = 78,
+                 .message = "database.url (environment DATABASE_URL): not a valid connection URL: '@' after a "
+                            "'?': percent-encode '?' and '/' in the user or password as %3F and %2F, and '@' in "
+                            "the query as %40"});
   // Options libpq checks only when it connects: refused at once, not retried.
   const std::string kModes = " is not one of disable, prefer, require";
   for (const auto& [option, why] : std::vector<std::pair<std::string, std::string>>{

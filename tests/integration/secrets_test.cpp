@@ -378,6 +378,41 @@ TEST_CASE("a URL with the canary not or only partly percent-encoded shows no par
   }
 }
 
+// libpq reads `user:head` of such a URL as host and port, and the rest as a query, and echoes
+// them ("port \"7Qx4@127.0.0.1:...\" is not a port number"): the URL is refused before libpq sees it.
+TEST_CASE("a URL whose canary leaves '/' and '?' unencoded is refused with 78 and shows no part of it") {
+  PgCluster& cluster = cluster_with_canary_roles();
+  const std::string db = cluster.create_database();
+  const std::string host = "@127.0.0.1:" + std::to_string(cluster.port()) + "/" + db;
+  for (std::string password :
+       {"Canary/?port=7Qx4", "Zeph/?sslmode=pLum", "wHiz/?Kqz9=Canary", "Canary/?x=y&password=Zeph"}) {
+    const std::string url = "postgresql://canary_user:" + password + host;
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"wait", "-v"},
+                                                 {"wait", "--log-format", "json"},
+                                                 {"config"},
+                                                 {"--permissive", "--", "true"},
+                                                 {"wait", "--database-url", url}}) {
+      CAPTURE(url);
+      CAPTURE(args[0]);
+      RunOptions options = gate_options();
+      options.env = {{"DATABASE_URL", url}, {"DB_MAX_RETRIES", "1"}};
+      RunResult result = run(schemagate(args), options);
+      INFO("stdout:\n" << result.out << "stderr:\n" << result.err);
+      CHECK(result.exit_code == 78);
+      CHECK(contains(result.err, "not a valid connection URL: '@' after a '?'"));
+      CHECK(canary_leaks(result.out + result.err) == std::vector<std::string>{});
+    }
+    // Where the URL itself is shown, it is masked from the scheme to its last '@' (and here a
+    // password parameter libpq would see in the query, to the end).
+    RunOptions options = gate_options();
+    options.env = {{"DATABASE_URL", url + "\r"}};
+    RunResult result = run(schemagate({"wait"}), options);
+    CHECK(result.exit_code == 78);
+    CHECK(contains(result.err, " ERROR DATABASE_URL=\"postgresql://****"));
+    CHECK(canary_leaks(result.out + result.err) == std::vector<std::string>{});
+  }
+}
+
 TEST_CASE("a one-letter password equal to the database name leaves the target's name readable") {
   ClosedPort closed;
   const std::string port = std::to_string(closed.port());

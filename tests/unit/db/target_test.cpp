@@ -388,6 +388,20 @@ TEST_CASE("a URL libpq would misread is refused without repeating it") {
         "not a valid connection URL: '@' after a '/': percent-encode '/' in the user or password as %2F");
 }
 
+TEST_CASE("a URL whose password may run past a '?' is refused without libpq's words about it") {
+  PgEnv env;
+  // libpq would read `app:Head` as host and port, and the password's tail as the query.
+  for (std::string_view url :
+       {"postgresql://app:Head/?port=Tail@db/app", "postgresql://app:Head/?sslmode=x@db/app",
+        "postgresql://app:xx/?Head=y@db/app"}) {
+    CAPTURE(url);
+    CHECK(
+        error_of(url) ==
+        "not a valid connection URL: '@' after a '?': percent-encode '?' and '/' in the user or password as "
+        "%3F and %2F, and '@' in the query as %40");
+  }
+}
+
 TEST_CASE("a bad option's message is scrubbed of the password") {
   PgEnv env;
   // The password doubles as the port here, so the message would otherwise show it.
