@@ -3,16 +3,21 @@
 // must take any text.
 //
 // Input: a connection string (URL or key=value conninfo). For mask_secret the input is also cut
-// in halves, a text and a secret, and the secret is planted in the text.
+// in halves, a text and a secret, and the secret is planted in the text. For the URL family the
+// first two bytes choose a user and what follows the password, and the rest, mapped onto
+// printable ASCII, is the password, written into the URL unescaped.
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "check.h"
+#include "db/target.h"
 #include "util/conninfo_text.h"
 #include "util/secret.h"
 
@@ -49,24 +54,16 @@ void check_conninfo(std::string_view conninfo) {
             "libpq: " + secret + "\n  in: " + std::string(conninfo));
   // What `schemagate config` prints: the masked string, then the log's scrub over it (the same
   // text may also stand where no password is written, as a user or database name).
-  std::vector<std::string> by_length = passwords;
-  std::stable_sort(by_length.begin(), by_length.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  std::string masked = mask_passwords(conninfo);
-  for (const std::string& p : by_length) mask_secret(masked, p);
+  std::string masked = scrub_secrets(mask_passwords(conninfo), passwords);
   for (const std::string& p : passwords) {
     require(!p.empty(), "passwords_in gave an empty password");
     if (must_vanish(p))
       require(masked.find(p) == std::string::npos, "mask_passwords left a password showing",
               "password: " + p + "\n  masked: " + masked);
   }
-  // What the log does (main registers passwords_in of DATABASE_URL, log::scrub masks each,
-  // longest first): nothing may show afterwards.
-  std::vector<std::string> longest_first = passwords;
-  std::stable_sort(longest_first.begin(), longest_first.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  std::string scrubbed(conninfo);
-  for (const std::string& p : longest_first) mask_secret(scrubbed, p);
+  // What the log does (main registers passwords_in of DATABASE_URL, log::scrub masks each):
+  // nothing may show afterwards.
+  std::string scrubbed = scrub_secrets(std::string(conninfo), passwords);
   for (const std::string& p : passwords)
     if (must_vanish(p)) require(scrubbed.find(p) == std::string::npos, "log scrubbing left a password", p);
 
@@ -85,6 +82,75 @@ void check_mask_secret(std::string text, std::string_view secret) {
             "secret: " + std::string(secret) + "\n  text: " + text);
 }
 
+// ---------------------------------------------------------------------------------------------
+// A URL whose password leaves '@', '/', '?', '%' or anything else unescaped (issue 11): whatever
+// libpq would make of it, nothing schemagate prints shows four characters in a row of it.
+
+const std::vector<std::string> kUsers = {"app", "", "u%40x", "a.b-c"};
+// What follows the password's '@': hosts, ports, lists, queries that libpq checks or echoes.
+const std::vector<std::string> kTails = {"db/app",
+                                         "db:5432/app",
+                                         "db",
+                                         "db/app?sslmode=require",
+                                         "db/app?application_name=a@b",
+                                         "[::1]:5432/app",
+                                         "db:5432,db2:5433/app",
+                                         "db/app?password=other",
+                                         "/app",
+                                         "db/app?port=99999",
+                                         "db/app?host=/tmp&port=5",
+                                         "db:abc/app",
+                                         "db/app?sslmode=bogus",
+                                         "db/a%zzb",
+                                         "db/app?keepalives=x",
+                                         "db/app?target_session_attrs=x",
+                                         "db?dbname=app",
+                                         "db/app?bogus=1"};
+
+// Everything schemagate prints about a URL before it connects, scrubbed as the log scrubs (main
+// registers passwords_in of the URL, and a parsed target its secrets): the masked URL (`schemagate
+// config`, and the label of any error about the setting), url_problem's reason, and Target::parse's
+// error, or the target's name when it parses.
+std::string printed(const std::string& url) {
+  std::vector<std::string> secrets = passwords_in(url);
+  std::string out = scrub_secrets(mask_passwords(url), secrets) + "\n" + url_problem(url) + "\n";
+  auto target = db::Target::parse(url);
+  if (!target) return out + scrub_secrets(target.error().message, secrets);
+  secrets.insert(secrets.end(), target->secrets.begin(), target->secrets.end());
+  return out + scrub_secrets(target->display(), secrets);
+}
+
+// What may be printed whatever the password: the URL around it, and the words schemagate and
+// libpq use about this user and tail (what they print for short passwords of each kind).
+const std::string& vocabulary(size_t user, size_t tail) {
+  static std::map<std::pair<size_t, size_t>, std::string> known;
+  auto [it, added] = known.try_emplace({user, tail});
+  if (added) {
+    it->second = "postgresql://" + kUsers[user] + ":@" + kTails[tail] + "\n";
+    for (std::string_view pw : {"pw", "p/w", "p?w", "p@w", "p/?w", "p%zz", "p%00", "p/?w=x@y", "p@w/x?y"})
+      it->second +=
+          printed("postgresql://" + kUsers[user] + ":" + std::string(pw) + "@" + kTails[tail]) + "\n";
+  }
+  return it->second;
+}
+
+void check_url_password(std::string_view input) {
+  if (input.size() < 6) return;
+  const size_t user = static_cast<unsigned char>(input[0]) % kUsers.size();
+  const size_t tail = static_cast<unsigned char>(input[1]) % kTails.size();
+  std::string password;
+  for (char c : input.substr(2)) password += static_cast<char>(' ' + static_cast<unsigned char>(c) % 95);
+  const std::string url = "postgresql://" + kUsers[user] + ":" + password + "@" + kTails[tail];
+  const std::string out = printed(url);
+  const std::string& allowed = vocabulary(user, tail);
+  for (size_t i = 0; i + 4 <= password.size(); ++i) {
+    std::string_view piece = std::string_view(password).substr(i, 4);
+    if (allowed.find(piece) != std::string::npos) continue;
+    require(out.find(piece) == std::string::npos, "four characters of a URL's password were printed",
+            "piece: " + std::string(piece) + "\n  url: " + url + "\n  printed: " + out);
+  }
+}
+
 }  // namespace
 }  // namespace schemagate::fuzz
 
@@ -92,6 +158,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace schemagate::fuzz;
   std::string_view input(reinterpret_cast<const char*>(data), size);
   check_conninfo(input);
+  check_url_password(input);
 
   std::string text(input.substr(0, size / 2));
   std::string_view secret = input.substr(size / 2);

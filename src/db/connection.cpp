@@ -110,8 +110,9 @@ Result<Connection> Connection::open(const Target& target, Deadline deadline, con
     if (c || c.error().kind == ErrorKind::Interrupted) return c;
     last = c.error();
     const Target::Endpoint& e = endpoints[i];
-    why += (why.empty() ? "" : "; ") + (e.host.empty() ? e.hostaddr : e.host) + ":" +
-           (e.port.empty() ? "5432" : e.port) + ": " + last.message;
+    why += (why.empty() ? "" : "; ") +
+           host_port(e.host.empty() ? e.hostaddr : e.host, e.port.empty() ? "5432" : e.port) + ": " +
+           last.message;
     // As libpq: a host that answered and refused the credentials ends the list.
     if (sqlstate::is_auth_failure(last) || deadline.expired()) break;
   }
@@ -289,8 +290,8 @@ Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const
 std::string Connection::describe() const {
   if (!conn_) return target_.display();
   std::string host = PQhost(conn_.get());
-  return std::string(PQuser(conn_.get())) + "@" + (host.empty() ? "[local]" : host) + ":" +
-         PQport(conn_.get()) + "/" + PQdb(conn_.get());
+  return std::string(PQuser(conn_.get())) + "@" +
+         host_port(host.empty() ? "[local]" : host, PQport(conn_.get())) + "/" + PQdb(conn_.get());
 }
 
 void Connection::on_notice(std::function<void(const Notice&)> handler) {

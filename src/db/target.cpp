@@ -3,6 +3,8 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 
@@ -55,35 +57,106 @@ std::vector<std::string> comma_list(const std::string& text) {
   return out;
 }
 
-// Checks an option whether the string or a PG* variable gave it; names the variable in the latter case.
-std::string invalid_option(const PQconninfoOption* given) {
-  auto value = [&](std::string_view key, std::string_view env) -> std::pair<std::string, std::string> {
-    if (std::string v = value_of(given, key); !v.empty()) return {v, std::string(key)};
-    const char* e = std::getenv(std::string(env).c_str());
-    if (e && *e) return {e, std::string(key) + " (from " + std::string(env) + ")"};
-    return {};
+// The value libpq will use for an option and its name in a message: the string's, else its PG*
+// variable's (named: "sslmode (from PGSSLMODE)"). An empty value in the string counts only where
+// libpq refuses it (`sslmode=`); an empty one elsewhere, or an empty variable, is no value.
+struct OptionValue {
+  bool present = false;
+  std::string value, name;
+};
+
+OptionValue option_value(const PQconninfoOption* given, const PQconninfoOption* defaults,
+                         std::string_view key, bool empty_counts = false) {
+  for (auto* o = given; o && o->keyword; ++o)
+    if (key == o->keyword && o->val && (*o->val || empty_counts)) return {true, o->val, std::string(key)};
+  for (auto* o = defaults; o && o->keyword; ++o) {
+    if (key != o->keyword || !o->envvar) continue;
+    const char* e = std::getenv(o->envvar);
+    if (e && *e) return {true, e, std::string(key) + " (from " + o->envvar + ")"};
+  }
+  return {};
+}
+
+// libpq's parse_int_value: what strtol reads (blanks before, a sign), then only blanks, in an int.
+bool is_libpq_integer(const std::string& text) {
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(begin, &end, 10);
+  if (end == begin || errno != 0 || n != static_cast<int>(n)) return false;
+  while (*end && std::isspace(static_cast<unsigned char>(*end))) ++end;
+  return *end == '\0';
+}
+
+// Options libpq checks only when it connects: the enumerated ones before each attempt, the integer
+// ones when it sets up a TCP socket. A wait would retry a bad one until it ran out of attempts.
+// Their values as the libpq 15 manual lists them ("Parameter Key Words",
+// https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-PARAMKEYWORDS); target_test.cpp
+// checks that the linked libpq agrees, value by value.
+struct Checked {
+  std::string_view key;
+  std::vector<std::string_view> values;  // none: an integer
+  bool any_case = false;                 // the TLS versions are compared ignoring case
+};
+
+const std::vector<Checked>& checked_options() {
+  static const std::vector<std::string_view> modes = {"disable", "prefer", "require"};
+  static const std::vector<std::string_view> tls = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+  static const std::vector<Checked> options = {
+      {"sslmode", {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
+      {"gssencmode", modes},
+      {"channel_binding", modes},
+      {"target_session_attrs", {"any", "read-write", "read-only", "primary", "standby", "prefer-standby"}},
+      {"ssl_min_protocol_version", tls, true},
+      {"ssl_max_protocol_version", tls, true},
+      {"keepalives", {}},
+      {"keepalives_idle", {}},
+      {"keepalives_interval", {}},
+      {"keepalives_count", {}},
+      {"tcp_user_timeout", {}},
   };
-  if (auto [port, name] = value("port", "PGPORT"); !port.empty()) {
+  return options;
+}
+
+// Why libpq would refuse the option's value, or empty.
+std::string refusal(const Checked& option, const OptionValue& v) {
+  std::string quoted = v.name + " \"" + v.value + "\"";
+  if (option.values.empty()) return is_libpq_integer(v.value) ? "" : quoted + " is not an integer";
+  // An empty TLS version is libpq's "no limit".
+  if (option.any_case && v.value.empty()) return {};
+  auto same = [&](std::string_view allowed) {
+    auto folded = [&](unsigned char c) { return option.any_case ? std::tolower(c) : c; };
+    return std::equal(allowed.begin(), allowed.end(), v.value.begin(), v.value.end(),
+                      [&](unsigned char a, unsigned char b) { return folded(a) == folded(b); });
+  };
+  if (std::any_of(option.values.begin(), option.values.end(), same)) return {};
+  std::string listed;
+  for (std::string_view allowed : option.values)
+    listed += (listed.empty() ? "" : ", ") + std::string(allowed);
+  return quoted + " is not one of " + listed;
+}
+
+// Checks an option whether the string or a PG* variable gave it; names the variable in the latter case.
+std::string invalid_option(const PQconninfoOption* given, const PQconninfoOption* defaults) {
+  auto value = [&](std::string_view key) { return option_value(given, defaults, key); };
+  if (auto [present, port, name] = value("port"); present) {
     if (!is_port_list(port)) return name + " \"" + port + "\" is not a port number";
     // libpq pairs them only when there is one port, or one per host.
     size_t ports = comma_list(port).size();
-    size_t hosts = std::max({size_t{1}, comma_list(value("host", "PGHOST").first).size(),
-                             comma_list(value("hostaddr", "PGHOSTADDR").first).size()});
+    size_t hosts = std::max(
+        {size_t{1}, comma_list(value("host").value).size(), comma_list(value("hostaddr").value).size()});
     if (ports > 1 && ports != hosts)
       return name + " \"" + port + "\" lists " + std::to_string(ports) + " ports for " + std::to_string(hosts) +
              (hosts == 1 ? " host" : " hosts");
   }
-  static const std::vector<std::string> sslmodes = {"disable", "allow", "prefer",
-                                                    "require", "verify-ca", "verify-full"};
-  if (auto [mode, name] = value("sslmode", "PGSSLMODE");
-      !mode.empty() && std::find(sslmodes.begin(), sslmodes.end(), mode) == sslmodes.end())
-    return name + " \"" + mode + "\" is not one of disable, allow, prefer, require, verify-ca, verify-full";
-  if (auto [t, name] = value("connect_timeout", "PGCONNECT_TIMEOUT");
-      !t.empty() && t.find_first_not_of("0123456789") != std::string::npos)
+  for (const Checked& option : checked_options())
+    if (OptionValue v = option_value(given, defaults, option.key, true); v.present)
+      if (std::string why = refusal(option, v); !why.empty()) return why;
+  if (auto [present, t, name] = value("connect_timeout");
+      present && t.find_first_not_of("0123456789") != std::string::npos)
     return name + " \"" + t + "\" is not a whole number of seconds";
   return {};
 }
-
 
 // One endpoint per host, as libpq pairs the lists: host and hostaddr name the same hosts, and a
 // single port serves them all; an empty port is the default one. Left to libpq's own handling:
@@ -112,18 +185,29 @@ std::vector<Target::Endpoint> endpoints_of(const std::string& host, const std::s
 
 }  // namespace
 
-std::string Target::display() const {
-  return (user.empty() ? "?" : user) + "@" + (host.empty() ? "[local]" : host) + ":" +
-         (port.empty() ? "5432" : port) + "/" + (dbname.empty() ? user : dbname);
+std::string host_port(std::string_view host, std::string_view port) {
+  std::string out;
+  for (size_t start = 0;;) {
+    size_t comma = host.find(',', start);
+    std::string_view one = host.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    // A ':' in a socket directory ("/run/pg:1") or in "[local]" does not make an address of it.
+    bool is_ipv6 = one.find(':') != std::string_view::npos && !one.starts_with('/') &&
+                   !one.starts_with('@') && !one.starts_with('[');
+    out += is_ipv6 ? "[" + std::string(one) + "]" : std::string(one);
+    if (comma == std::string_view::npos) break;
+    out += ',';
+    start = comma + 1;
+  }
+  return out + ":" + std::string(port);
 }
 
-std::string Target::scrub(std::string text) const {
-  // Longest first: a decoded password may be a substring of its encoded form.
-  std::vector<std::string> sorted = secrets;
-  std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
-  for (const auto& secret : sorted) mask_secret(text, secret);
-  return text;
+std::string Target::display() const {
+  return (user.empty() ? "?" : user) + "@" +
+         host_port(host.empty() ? "[local]" : host, port.empty() ? "5432" : port) + "/" +
+         (dbname.empty() ? user : dbname);
 }
+
+std::string Target::scrub(std::string text) const { return scrub_secrets(std::move(text), secrets); }
 
 Result<Target> Target::parse(std::string_view conninfo) {
   Target t;
@@ -170,7 +254,7 @@ Result<Target> Target::parse(std::string_view conninfo) {
   if (std::string pw = value_of(given.get(), "password"); !pw.empty()) t.secrets.push_back(pw);
   // libpq checks option values only when it connects, and a wait would then retry a typo until it
   // runs out of attempts: check the common ones here so they fail as configuration errors.
-  if (std::string bad = invalid_option(given.get()); !bad.empty())
+  if (std::string bad = invalid_option(given.get(), defaults.get()); !bad.empty())
     return config_error(t.scrub(bad));
   // libpq takes a timeout below 2 s as 2 s.
   if (std::string timeout = pick("connect_timeout"); !timeout.empty()) {

@@ -22,13 +22,18 @@ struct Target {
   std::vector<Endpoint> endpoints;
   int connect_timeout_s = 0;  // per host; 0 when not set
 
-  // `user@host:port/dbname` (SPEC §6).
+  // `user@host:port/dbname` (SPEC §6), an IPv6 host in brackets: `app@[::1]:5432/shop`.
   std::string display() const;
-  // Replaces every known secret in text (libpq echoes parts of what it was given).
+  // Replaces every known secret in text (libpq echoes parts of what it was given), as
+  // scrub_secrets does (util/secret.h).
   std::string scrub(std::string text) const;
 
   // Fails (ErrorKind::Config) when libpq cannot parse the string; the message is scrubbed.
   static Result<Target> parse(std::string_view conninfo);
 };
+
+// "host:port" as a URL writes it: an IPv6 address in brackets ("[::1]:5432"), each one of a
+// comma-separated list ("db,[::1]:5432,5433"); a socket directory as it is.
+std::string host_port(std::string_view host, std::string_view port);
 
 }  // namespace schemagate::db

@@ -61,19 +61,26 @@ class LevelFlag : public spdlog::custom_flag_formatter {
 
 void append_json_string(std::string& out, std::string_view s) { out += json_string(s); }
 
-// Text values with spaces are quoted so `key=value` pairs stay machine-splittable.
+bool has_control(std::string_view v) {
+  return std::any_of(v.begin(), v.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// Text values with spaces are quoted so `key=value` pairs stay machine-splittable, and values with
+// control characters so that they stay on the line.
 void append_text_value(std::string& out, std::string_view v) {
-  if (!v.empty() && v.find_first_of(" \"=") == std::string_view::npos) {
+  if (!v.empty() && v.find_first_of(" \"=") == std::string_view::npos && !has_control(v)) {
     out += v;
     return;
   }
   append_json_string(out, v);
 }
 
+// Each part is scrubbed before it is escaped (a short password is then masked where it is a whole
+// value), and the whole line again after.
 std::string render(std::string_view message, Fields fields) {
   std::string out;
   if (state().format == Format::json) {
-    // Scrubbed before escaping: a password with a quote or backslash no longer matches once escaped.
     out += "\"msg\":";
     append_json_string(out, scrub(std::string(message)));
     for (const auto& [k, v] : fields) {
@@ -84,12 +91,14 @@ std::string render(std::string_view message, Fields fields) {
     }
     return out;
   }
-  out += message;
+  // A control character written as it is would start a line of its own (a file name with a
+  // newline could forge one): written as JSON writes it, as in json format.
+  out += escape_controls(scrub(std::string(message)));
   for (const auto& [k, v] : fields) {
     out += ' ';
     out += k;
     out += '=';
-    append_text_value(out, v);
+    append_text_value(out, scrub(std::string(v)));
   }
   return scrub(std::move(out));
 }
@@ -120,19 +129,12 @@ void init(Format format, Level level) {
 }
 
 void add_secret(std::string_view secret) {
-  if (secret.empty()) return;
   auto& secrets = state().secrets;
-  for (const auto& known : secrets)
-    if (known == secret) return;
-  // Longest first: a short spelling replaced first would leave the rest of a longer one showing.
-  auto at = std::find_if(secrets.begin(), secrets.end(), [&](const std::string& s) { return s.size() < secret.size(); });
-  secrets.emplace(at, secret);
+  if (secret.empty() || std::find(secrets.begin(), secrets.end(), secret) != secrets.end()) return;
+  secrets.emplace_back(secret);
 }
 
-std::string scrub(std::string text) {
-  for (const auto& secret : state().secrets) mask_secret(text, secret);
-  return text;
-}
+std::string scrub(std::string text) { return scrub_secrets(std::move(text), state().secrets); }
 
 void debug(std::string_view message, Fields fields) { write(Level::debug, message, fields); }
 void info(std::string_view message, Fields fields) { write(Level::info, message, fields); }

@@ -7,6 +7,7 @@ namespace schemagate {
 namespace {
 
 constexpr std::string_view kMask = "****";
+constexpr size_t npos = std::string_view::npos;
 
 bool is_password_key(std::string_view key) {
   return key == "password" || key == "sslpassword";
@@ -17,36 +18,71 @@ struct Span {
   size_t end;
 };
 
+// Where the parts of a URL start, as libpq reads them (conninfo_uri_parse_options).
+struct UrlShape {
+  size_t start = npos;         // after "://"
+  size_t colon = npos;         // the first ':' after it: where a password would start
+  size_t userinfo_end = npos;  // the '@' libpq ends the user info at; npos when it sees none
+  size_t last_at = npos;       // the last '@' of the whole URL
+  size_t path = npos;          // the first '/' after the scheme
+  size_t query = npos;         // the first '?' after that
+};
+
+UrlShape shape_of(std::string_view url) {
+  UrlShape s;
+  size_t scheme_end = url.find("://");
+  if (scheme_end == npos) return s;
+  s.start = scheme_end + 3;
+  s.colon = url.find(':', s.start);
+  // libpq looks for the user info's '@' only up to the first '/'.
+  size_t stop = url.find_first_of("@/", s.start);
+  if (stop != npos && url[stop] == '@') s.userinfo_end = stop;
+  size_t last_at = url.rfind('@');
+  if (last_at != npos && last_at >= s.start) s.last_at = last_at;
+  s.path = url.find('/', s.start);
+  if (s.path != npos) s.query = url.find('?', s.path);
+  return s;
+}
+
+enum class Doubt { none, at_in_authority, at_in_path, at_in_query };
+
+// Whether the user info libpq reads could be shorter than the one written, because an '@' it does
+// not end the user info at follows: a password with an unescaped '@', '/' or '?' runs up to it.
+Doubt doubt_of(std::string_view url, const UrlShape& s) {
+  if (s.start == npos || s.last_at == npos || s.last_at == s.userinfo_end) return Doubt::none;
+  std::string_view authority = url.substr(s.start, s.path == npos ? npos : s.path - s.start);
+  if (std::count(authority.begin(), authority.end(), '@') > 1) return Doubt::at_in_authority;
+  if (s.path != npos && url.substr(s.path, s.query == npos ? npos : s.query - s.path).find('@') != npos)
+    return Doubt::at_in_path;
+  // Only an '@' in the query is left. Without a ':' before it nothing can be a password.
+  if (s.colon == npos || s.colon > s.last_at) return Doubt::none;
+  return Doubt::at_in_query;
+}
+
 // Password spans in a URL, found the way libpq finds them: the user info ends at the first '@'
-// unless a '/' comes before it. URLs libpq would misread are refused by url_problem().
+// unless a '/' comes before it. URLs libpq would misread are refused by url_problem(), but their
+// password, up to the last '@' it may run to, must still never be printed.
 std::vector<Span> url_password_spans(std::string_view url) {
   std::vector<Span> spans;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return spans;
-  size_t start = scheme_end + 3;
-  size_t stop = url.find_first_of("@/", start);
-  size_t colon = url.find(':', start);
-  if (stop != std::string_view::npos && url[stop] == '@') {
-    if (colon != std::string_view::npos && colon < stop && colon + 1 < stop) spans.push_back({colon + 1, stop});
-  }
-  // A password with an unescaped '@' or '/' reaches to the last '@': url_problem() refuses such a
-  // URL, but its password must still never be printed.
-  size_t last_at = url.substr(0, url.find('?', start)).rfind('@');
-  if (last_at != std::string_view::npos && last_at > start && colon != std::string_view::npos && colon < last_at &&
-      colon + 1 < last_at && (spans.empty() || spans.back().end != last_at))
-    spans.push_back({colon + 1, last_at});
+  const UrlShape s = shape_of(url);
+  if (s.start == npos) return spans;
+  if (s.userinfo_end != npos && s.colon < s.userinfo_end && s.colon + 1 < s.userinfo_end)
+    spans.push_back({s.colon + 1, s.userinfo_end});
+  // An '@' in the query does not make a password of the host when libpq has found the user info.
+  const Doubt doubt = doubt_of(url, s);
+  bool to_last_at = doubt == Doubt::at_in_authority || doubt == Doubt::at_in_path ||
+                    (doubt == Doubt::at_in_query && s.userinfo_end == npos);
+  if (to_last_at && s.colon < s.last_at && s.colon + 1 < s.last_at) spans.push_back({s.colon + 1, s.last_at});
   // The query starts at the first '?' after the user info (a '/' or '@' inside it does not count).
-  size_t after_userinfo = stop != std::string_view::npos && url[stop] == '@' ? stop + 1 : start;
-  size_t query = url.find('?', after_userinfo);
-  if (query == std::string_view::npos) return spans;
+  size_t query = url.find('?', s.userinfo_end != npos ? s.userinfo_end + 1 : s.start);
+  if (query == npos) return spans;
   size_t pos = query + 1;
   while (pos <= url.size()) {
     size_t amp = url.find('&', pos);
-    if (amp == std::string_view::npos) amp = url.size();
+    if (amp == npos) amp = url.size();
     std::string_view pair = url.substr(pos, amp - pos);
     size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && is_password_key(percent_decode(pair.substr(0, eq))) &&
-        eq + 1 < pair.size())
+    if (eq != npos && is_password_key(percent_decode(pair.substr(0, eq))) && eq + 1 < pair.size())
       spans.push_back({pos + eq + 1, amp});
     pos = amp + 1;
   }
@@ -111,17 +147,20 @@ std::string unquote(std::string_view v) {
 
 std::string url_problem(std::string_view url) {
   if (!is_url(url)) return {};
-  size_t start = url.find("://") + 3;
-  size_t slash = url.find('/', start);
-  std::string_view authority = url.substr(start, slash == std::string_view::npos ? slash : slash - start);
-  // libpq would take the text after the first '@' as the host and echo it in errors.
-  if (std::count(authority.begin(), authority.end(), '@') > 1)
-    return "more than one '@' before the host: percent-encode '@' in the user or password as %40";
-  if (slash != std::string_view::npos) {
-    std::string_view path = url.substr(slash, url.find('?', slash) - slash);
+  switch (doubt_of(url, shape_of(url))) {
+    case Doubt::none:
+      return {};
+    // libpq would take the text after the first '@' as the host and echo it in errors.
+    case Doubt::at_in_authority:
+      return "more than one '@' before the host: percent-encode '@' in the user or password as %40";
     // libpq would take the text before the '/' as the host and the password's tail as the database.
-    if (path.find('@') != std::string_view::npos)
+    case Doubt::at_in_path:
       return "'@' after a '/': percent-encode '/' in the user or password as %2F";
+    // libpq would take the text before the '/' as host and port, or the password as ending at the
+    // first '@', and the rest as query parameters, and echo them in errors.
+    case Doubt::at_in_query:
+      return "'@' after a '?': percent-encode '?' and '/' in the user or password as %3F and %2F, and '@' in "
+             "the query as %40";
   }
   return {};
 }
@@ -165,6 +204,11 @@ std::vector<std::string> passwords_in(std::string_view conninfo) {
 
 std::string mask_passwords(std::string_view conninfo) {
   auto spans = password_spans(conninfo);
+  // With an '@' in the query, not even the user can be told from the host: all of it goes.
+  if (is_url(conninfo)) {
+    const UrlShape s = shape_of(conninfo);
+    if (doubt_of(conninfo, s) == Doubt::at_in_query) spans.push_back({s.start, s.last_at});
+  }
   std::sort(spans.begin(), spans.end(), [](Span a, Span b) { return a.begin < b.begin; });
   std::string out;
   size_t copied = 0;

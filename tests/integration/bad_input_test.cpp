@@ -325,6 +325,30 @@ std::vector<Case> cases() {
                .exit_code = 78,
                .message = "database.url (environment DATABASE_URL): not a valid connection string: invalid "
                           "URI query parameter: \"nosuchoption\""});
+  // A password with an unescaped '/' and '?': libpq would read its head as the host's port and its
+  // tail as a query, and echo both.
+  for (std::string password : {"Head/?port=Tail", "Head/?sslmode=x", "xx/?Head=y"})
+    c.push_back({.name = "url: unescaped '/' and '?' in the password " + password,
+                 .env = {{"DATABASE_URL", "postgresql://postgres:" + password + "@127.0.0.1:{port}/{db}"}},
+                 .exit_code = 78,
+                 .message = "database.url (environment DATABASE_URL): not a valid connection URL: '@' after a "
+                            "'?': percent-encode '?' and '/' in the user or password as %3F and %2F, and '@' in "
+                            "the query as %40"});
+  // Options libpq checks only when it connects: refused at once, not retried.
+  const std::string kModes = " is not one of disable, prefer, require";
+  for (const auto& [option, why] : std::vector<std::pair<std::string, std::string>>{
+           {"sslmode=", "sslmode \"\" is not one of disable, allow, prefer, require, verify-ca, verify-full"},
+           {"target_session_attrs=bogus", "target_session_attrs \"bogus\" is not one of any, read-write, "
+                                          "read-only, primary, standby, prefer-standby"},
+           {"channel_binding=bogus", "channel_binding \"bogus\"" + kModes},
+           {"gssencmode=bogus", "gssencmode \"bogus\"" + kModes},
+           {"keepalives=abc", "keepalives \"abc\" is not an integer"}})
+    c.push_back({.name = "url: " + option,
+                 .env = {{"DATABASE_URL", "postgresql://postgres@127.0.0.1:{port}/{db}?" + option}},
+                 .exit_code = 78, .message = "database.url (environment DATABASE_URL): " + why});
+  c.push_back({.name = "PGGSSENCMODE: bogus", .env = {{"PGGSSENCMODE", "bogus"}}, .exit_code = 78,
+               .message = "database.url (environment DATABASE_URL): gssencmode (from PGGSSENCMODE) \"bogus\"" +
+                          kModes});
   c.push_back({.name = "PGPORT: not a number", .env = {{"PGHOST", "127.0.0.1"}, {"PGPORT", "abc"}},
                .unset = {"DATABASE_URL"},
                .exit_code = 78,
@@ -663,6 +687,27 @@ TEST_CASE("each bad input exits with its code, one ERROR line naming its source,
   }
 }
 
+// libpq would take each of these to every connection attempt and fail there, so a wait retried
+// them for its whole budget. Refused before the wait: no attempt, no connection.
+TEST_CASE("an invalid connection option is exit 78 at once, with no connection attempt") {
+  Listener listener;
+  for (std::string option : {"sslmode=", "target_session_attrs=bogus", "channel_binding=bogus",
+                             "gssencmode=bogus", "keepalives=abc"}) {
+    CAPTURE(option);
+    RunOptions options = gate_options();
+    options.env = {
+        {"DATABASE_URL", listener.url() + "?" + option}, {"DB_MAX_RETRIES", "5"}, {"DB_RETRY_INTERVAL", "1"}};
+    auto start = std::chrono::steady_clock::now();
+    RunResult result = run(schemagate({"wait"}), options);
+    CAPTURE(result.err);
+    CHECK(result.exit_code == 78);
+    CHECK(seconds_since(start) < 2.0);
+    CHECK(contains(error_line(result), option.substr(0, option.find('='))));
+    CHECK_FALSE(contains(result.err, "attempt"));
+    CHECK_FALSE(listener.was_contacted());
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inputs that look odd but must work
 
@@ -757,6 +802,20 @@ TEST_CASE("a path that is not UTF-8 comes out of JSON logs and status --json as 
   CHECK(status.exit_code == 3);
   CHECK(is_utf8_json_lines(status.out));
   CHECK(contains(status.out, "\"path\":\"" + aux.path() + "/caf\\\\xE9/2_b.sql\""));
+}
+
+TEST_CASE("a newline in a migration file name is escaped in the text log, never a line of its own") {
+  Project p;
+  const std::string forged = "2026-01-01T00:00:00.000Z ERROR forged";
+  p.write("1_a\n" + forged + ".sql", migration("create table newline_t (x int);", "drop table newline_t;"));
+  p.write("2_tab\tbell\a.sql", migration("create table tab_t (x int);", "drop table tab_t;"));
+  RunResult result = p.run({"up"});
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(p.versions() == "1,2");
+  CHECK_FALSE(contains("\n" + result.err, "\n" + forged));
+  for (const std::string& message : log_messages(result.err)) CHECK_FALSE(message.starts_with("ERROR"));
+  CHECK(contains(result.err, "applied 1 a\\n" + forged));
+  CHECK(contains(result.err, "applied 2 tab\\tbell\\u0007"));
 }
 
 // "Maximum resident set size (kbytes): 123" and the like, from /usr/bin/time -v.

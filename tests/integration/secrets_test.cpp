@@ -5,6 +5,7 @@
 // are searched for any spelling of it (support/canary.h).
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <functional>
 #include <map>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "support/canary.h"
+#include "support/files.h"
 #include "support/gate.h"
 #include "support/pg_cluster.h"
 #include "support/process.h"
@@ -374,6 +376,96 @@ TEST_CASE("a URL with the canary not or only partly percent-encoded shows no par
       }
     }
   }
+}
+
+// libpq reads `user:head` of such a URL as host and port, and the rest as a query, and echoes
+// them ("port \"7Qx4@127.0.0.1:...\" is not a port number"): the URL is refused before libpq sees it.
+TEST_CASE("a URL whose canary leaves '/' and '?' unencoded is refused with 78 and shows no part of it") {
+  PgCluster& cluster = cluster_with_canary_roles();
+  const std::string db = cluster.create_database();
+  const std::string host = "@127.0.0.1:" + std::to_string(cluster.port()) + "/" + db;
+  for (std::string password :
+       {"Canary/?port=7Qx4", "Zeph/?sslmode=pLum", "wHiz/?Kqz9=Canary", "Canary/?x=y&password=Zeph"}) {
+    const std::string url = "postgresql://canary_user:" + password + host;
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"wait", "-v"},
+                                                 {"wait", "--log-format", "json"},
+                                                 {"config"},
+                                                 {"--permissive", "--", "true"},
+                                                 {"wait", "--database-url", url}}) {
+      CAPTURE(url);
+      CAPTURE(args[0]);
+      RunOptions options = gate_options();
+      options.env = {{"DATABASE_URL", url}, {"DB_MAX_RETRIES", "1"}};
+      RunResult result = run(schemagate(args), options);
+      INFO("stdout:\n" << result.out << "stderr:\n" << result.err);
+      CHECK(result.exit_code == 78);
+      CHECK(contains(result.err, "not a valid connection URL: '@' after a '?'"));
+      CHECK(canary_leaks(result.out + result.err) == std::vector<std::string>{});
+    }
+    // Where the URL itself is shown, it is masked from the scheme to its last '@' (and here a
+    // password parameter libpq would see in the query, to the end).
+    RunOptions options = gate_options();
+    options.env = {{"DATABASE_URL", url + "\r"}};
+    RunResult result = run(schemagate({"wait"}), options);
+    CHECK(result.exit_code == 78);
+    CHECK(contains(result.err, " ERROR DATABASE_URL=\"postgresql://****"));
+    CHECK(canary_leaks(result.out + result.err) == std::vector<std::string>{});
+  }
+}
+
+TEST_CASE("a one-letter password equal to the database name leaves the target's name readable") {
+  ClosedPort closed;
+  const std::string port = std::to_string(closed.port());
+  RunOptions options = gate_options();
+  options.env = {{"DATABASE_URL", "postgresql://postgres:x@127.0.0.1:" + port + "/x"},
+                 {"DB_MAX_RETRIES", "1"}};
+  RunResult result = run(schemagate({"wait"}), options);
+  CHECK(result.exit_code == 69);
+  CHECK(contains(result.err, " ERROR postgres@127.0.0.1:" + port + "/x not ready after 1 attempts"));
+  RunResult shown = run(schemagate({"config"}), options);
+  CHECK(shown.exit_code == 0);
+  CHECK(contains(shown.out, "postgresql://postgres:****@127.0.0.1:" + port + "/x "));
+  CHECK(contains(shown.out, " postgres@127.0.0.1:" + port + "/x\n"));
+  // Where it stands as a value, it is still masked.
+  options.env["DATABASE_URL"] += "?sslmode=x";
+  RunResult bad = run(schemagate({"wait"}), options);
+  CHECK(bad.exit_code == 78);
+  CHECK(contains(bad.err, ": sslmode \"****\" is not one of"));
+}
+
+// A migrate command may print the URL or the password in its own spelling: percent-encoded with
+// lower-case hex digits, or escaped as a JSON string ('\"', '\\', '\/', \u00e9).
+TEST_CASE("the migrate command's output is scrubbed of the password in lower-case hex and JSON escapes") {
+  RunOptions options = ready_database();
+  // Not the password the URL connects with, but a secret all the same.
+  const std::string env_password = "Canary\"7Qx4\\Zeph/pLum\xC3\xA9wHiz";
+  options.env["PGPASSWORD"] = env_password;
+  // Percent-encoded, hex digits in lower case ("%2f"), the letters of the password as they are.
+  auto lower_hex = [](std::string_view text) {
+    std::string out = percent_encode(text);
+    for (size_t at = out.find('%'); at != std::string::npos; at = out.find('%', at + 1))
+      for (size_t i = at + 1; i <= at + 2; ++i)
+        out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+    return out;
+  };
+  const std::vector<std::string> spellings = {
+      lower_hex(kSuperuserCanaryPassword),
+      "Canary#7Qx4\\/Zeph@pLum:wHiz%Kqz9-superuser",
+      lower_hex(env_password),
+      "Canary\\\"7Qx4\\\\Zeph/pLum\\u00e9wHiz",
+      "Canary\\\"7Qx4\\\\Zeph\\/pLum\\u00E9wHiz",
+      "{\"password\":\"Canary\\\"7Qx4\\\\Zeph\\/pLum\\u00e9wHiz\"}",
+  };
+  TempDir dir("spellings");
+  std::string text;
+  for (const std::string& s : spellings) text += s + "\n";
+  dir.write("out.txt", text);
+  options.env["MIGRATE_COMMAND"] = "cat " + dir.file("out.txt");
+  RunResult result = run(schemagate({"up"}), options);
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(lines_with(result.err, " INFO  **** command=cat stream=stdout").size() == 5);
+  CHECK(contains(result.err, " INFO  {\"password\":\"****\"} command=cat stream=stdout"));
+  CHECK(canary_leaks(result.out + result.err) == std::vector<std::string>{});
 }
 
 TEST_SUITE_END();

@@ -68,6 +68,38 @@ TEST_CASE("wait is ready on the first attempt and names user@host:port/db") {
   CHECK_FALSE(contains(result.err, "attempt 1/"));
 }
 
+// The test clusters listen on 127.0.0.1 only: `host` is the IPv6 name libpq reports, `hostaddr`
+// where the connection really goes (libpq connects to hostaddr and names host).
+TEST_CASE("an IPv6 host is named in brackets, user@[::1]:port/db, in every message") {
+  PgCluster& cluster = PgCluster::shared();
+  const std::string db = cluster.create_database();
+  const std::string port = std::to_string(cluster.port());
+  std::string url = cluster.url(db);
+  url.replace(url.find("@127.0.0.1:"), 11, "@[::1]:");
+  RunOptions options = gate_options();
+  options.env = {{"DATABASE_URL", url + "?hostaddr=127.0.0.1"}};
+  RunResult ready = run(schemagate({"wait"}), options);
+  CHECK_MESSAGE(ready.exit_code == 0, ready.err);
+  CHECK(contains(ready.err, " INFO  database ready db=postgres@[::1]:" + port + "/" + db + " "));
+
+  ClosedPort first, second;
+  const std::string p1 = std::to_string(first.port()), p2 = std::to_string(second.port());
+  options.env = {{"DATABASE_URL", "postgresql://postgres@[::1]:" + p1 + "/" + db + "?hostaddr=127.0.0.1"},
+                 {"DB_MAX_RETRIES", "1"}};
+  RunResult refused = run(schemagate({"wait"}), options);
+  CHECK(refused.exit_code == 69);
+  CHECK(contains(refused.err, " ERROR postgres@[::1]:" + p1 + "/" + db + " not ready after 1 attempts"));
+  // A list is tried host by host, and each is named in the error.
+  options.env["DATABASE_URL"] =
+      "postgresql://postgres@[::1]:" + p1 + ",[::1]:" + p2 + "/" + db + "?hostaddr=127.0.0.1,127.0.0.1";
+  RunResult list = run(schemagate({"wait"}), options);
+  CHECK(list.exit_code == 69);
+  CHECK(
+      contains(list.err, "postgres@[::1],[::1]:" + p1 + "," + p2 + "/" + db + " not ready after 1 attempts"));
+  CHECK(contains(list.err, ": [::1]:" + p1 + ": "));
+  CHECK(contains(list.err, "; [::1]:" + p2 + ": "));
+}
+
 TEST_CASE("wait makes exactly DB_MAX_RETRIES attempts at a refused port, then exits 69") {
   ClosedPort closed;
   RunOptions options = gate_options();

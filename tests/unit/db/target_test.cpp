@@ -3,6 +3,7 @@
 #include "db/target.h"
 
 #include <doctest/doctest.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -110,6 +111,22 @@ TEST_CASE("a unix socket directory is displayed as the host") {
         "carol@/var/run/postgresql:5432/shop");
 }
 
+TEST_CASE("an IPv6 host is displayed in brackets, as a URL writes it") {
+  PgEnv env;
+  CHECK(parsed("postgresql://app@[::1]:5433/shop").display() == "app@[::1]:5433/shop");
+  CHECK(parsed("host=::1 user=app dbname=shop").display() == "app@[::1]:5432/shop");
+  CHECK(parsed("hostaddr=fe80::1 user=app dbname=shop").display() == "app@[fe80::1]:5432/shop");
+  CHECK(parsed("host=db,::1 port=1,2 user=app dbname=shop").display() == "app@db,[::1]:1,2/shop");
+}
+
+TEST_CASE("host_port writes an IPv6 address in brackets and anything else as it is") {
+  CHECK(host_port("::1", "5432") == "[::1]:5432");
+  CHECK(host_port("db.internal", "6432") == "db.internal:6432");
+  CHECK(host_port("10.0.0.5", "5432") == "10.0.0.5:5432");
+  CHECK(host_port("/var/run/postgresql", "5432") == "/var/run/postgresql:5432");
+  CHECK(host_port("a,fe80::1", "1,2") == "a,[fe80::1]:1,2");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Invalid options fail as configuration errors
 
@@ -185,6 +202,96 @@ TEST_CASE("a connect_timeout that is not whole seconds is a configuration error"
   CHECK(error_of("postgresql://db/shop?connect_timeout=-1") ==
         "connect_timeout \"-1\" is not a whole number of seconds");
   CHECK(Target::parse("host=db connect_timeout=10"));
+}
+
+TEST_CASE("an option libpq checks only when it connects is a configuration error naming it") {
+  PgEnv env;
+  CHECK(error_of("host=db sslmode=") ==
+        "sslmode \"\" is not one of disable, allow, prefer, require, verify-ca, verify-full");
+  CHECK(error_of("postgresql://db/shop?sslmode=") ==
+        "sslmode \"\" is not one of disable, allow, prefer, require, verify-ca, verify-full");
+  CHECK(error_of("postgresql://db/shop?target_session_attrs=bogus") ==
+        "target_session_attrs \"bogus\" is not one of any, read-write, read-only, primary, standby, "
+        "prefer-standby");
+  CHECK(error_of("host=db channel_binding=bogus") ==
+        "channel_binding \"bogus\" is not one of disable, prefer, require");
+  CHECK(error_of("host=db gssencmode=bogus") ==
+        "gssencmode \"bogus\" is not one of disable, prefer, require");
+  CHECK(error_of("host=db ssl_min_protocol_version=TLSv1.4") ==
+        "ssl_min_protocol_version \"TLSv1.4\" is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3");
+  CHECK(error_of("host=db ssl_max_protocol_version=SSLv3") ==
+        "ssl_max_protocol_version \"SSLv3\" is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3");
+  CHECK(error_of("postgresql://db/shop?keepalives=abc") == "keepalives \"abc\" is not an integer");
+  CHECK(error_of("host=db keepalives=") == "keepalives \"\" is not an integer");
+  CHECK(error_of("host=db keepalives_idle=1m") == "keepalives_idle \"1m\" is not an integer");
+  CHECK(error_of("host=db keepalives_interval=1.5") == "keepalives_interval \"1.5\" is not an integer");
+  CHECK(error_of("host=db keepalives_count=99999999999") ==
+        "keepalives_count \"99999999999\" is not an integer");
+  CHECK(error_of("host=db tcp_user_timeout=soon") == "tcp_user_timeout \"soon\" is not an integer");
+}
+
+TEST_CASE("an option libpq checks only when it connects names its PG* variable when it came from there") {
+  PgEnv env(Vars{{"PGGSSENCMODE", "bogus"}});
+  CHECK(error_of("host=db") ==
+        "gssencmode (from PGGSSENCMODE) \"bogus\" is not one of disable, prefer, require");
+  CHECK(Target::parse("host=db gssencmode=disable"));
+  PgEnv attrs(Vars{{"PGTARGETSESSIONATTRS", "primry"}});
+  CHECK(
+      error_of("postgresql://db/shop") ==
+      "target_session_attrs (from PGTARGETSESSIONATTRS) \"primry\" is not one of any, read-write, read-only, "
+      "primary, standby, prefer-standby");
+}
+
+TEST_CASE("a bad option value equal to the password is masked in the message") {
+  PgEnv env;
+  CHECK(error_of("host=db password=bogus-pw gssencmode=bogus-pw") ==
+        "gssencmode \"****\" is not one of disable, prefer, require");
+}
+
+// What libpq itself says of one option's value, without a server: PQconnectStart checks the
+// enumerated options before it connects, and the integer ones when it sets up a TCP socket, before
+// connect(). A socket directory that does not exist stops the first kind there; 127.0.0.1:1 the
+// second (the connection is abandoned at once).
+std::string libpq_says(const std::string& key, const std::string& value) {
+  bool tcp = key.starts_with("keepalives") || key == "tcp_user_timeout";
+  std::string conninfo =
+      (tcp ? "hostaddr=127.0.0.1 port=1 " : "host=/nonexistent-schemagate-dir ") + key + "='" + value + "'";
+  PGconn* conn = PQconnectStart(conninfo.c_str());
+  std::string message = PQerrorMessage(conn);
+  PQfinish(conn);
+  return message;
+}
+
+TEST_CASE("libpq and schemagate agree on each checked option's values") {
+  PgEnv env;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> options = {
+      {"sslmode",
+       {"disable", "allow", "prefer", "require", "verify-ca", "verify-full", "", "bogus", "Require",
+        " require"}},
+      {"gssencmode", {"disable", "prefer", "require", "", "bogus", "PREFER"}},
+      {"channel_binding", {"disable", "prefer", "require", "", "bogus", "Require"}},
+      {"target_session_attrs",
+       {"any", "read-write", "read-only", "primary", "standby", "prefer-standby", "", "bogus", "Primary"}},
+      {"ssl_min_protocol_version",
+       {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "tlsv1.2", "", "TLSv1.4", "SSLv3"}},
+      // (Not below the minimum, TLSv1.2 by default: libpq also checks the range, and so far only libpq.)
+      {"ssl_max_protocol_version", {"TLSv1.2", "TLSv1.3", "tlsv1.3", "", "TLSv2"}},
+      {"keepalives", {"0", "1", "-1", " 1 ", "+5", "2147483647", "", "abc", "1.5", "1s", "2147483648"}},
+      {"keepalives_idle", {"30", "", "x"}},
+      {"keepalives_interval", {"5", "", "5 s"}},
+      {"keepalives_count", {"3", "", "three"}},
+      {"tcp_user_timeout", {"1000", "", "1e3"}},
+  };
+  for (const auto& [key, values] : options) {
+    for (const std::string& value : values) {
+      CAPTURE(key);
+      CAPTURE(value);
+      std::string says = libpq_says(key, value);
+      bool libpq_refuses = says.find("invalid ") != std::string::npos;
+      CAPTURE(says);
+      CHECK(static_cast<bool>(Target::parse("host=db " + key + "='" + value + "'")) == !libpq_refuses);
+    }
+  }
 }
 
 TEST_CASE("a PGPORT that is not a port number is a configuration error naming the variable") {
@@ -281,6 +388,20 @@ TEST_CASE("a URL libpq would misread is refused without repeating it") {
         "not a valid connection URL: '@' after a '/': percent-encode '/' in the user or password as %2F");
 }
 
+TEST_CASE("a URL whose password may run past a '?' is refused without libpq's words about it") {
+  PgEnv env;
+  // libpq would read `app:Head` as host and port, and the password's tail as the query.
+  for (std::string_view url :
+       {"postgresql://app:Head/?port=Tail@db/app", "postgresql://app:Head/?sslmode=x@db/app",
+        "postgresql://app:xx/?Head=y@db/app"}) {
+    CAPTURE(url);
+    CHECK(
+        error_of(url) ==
+        "not a valid connection URL: '@' after a '?': percent-encode '?' and '/' in the user or password as "
+        "%3F and %2F, and '@' in the query as %40");
+  }
+}
+
 TEST_CASE("a bad option's message is scrubbed of the password") {
   PgEnv env;
   // The password doubles as the port here, so the message would otherwise show it.
@@ -333,6 +454,17 @@ TEST_CASE("scrub replaces the longer secret first so no fragment of it survives"
   PgEnv env(Vars{{"PGPASSWORD", "pass"}});
   Target t = parsed("postgresql://app:password1@db/shop");
   CHECK(t.scrub("sent password1 then pass") == "sent **** then ****");
+}
+
+TEST_CASE("a short password is masked where it stands as a value, not inside the target's name") {
+  PgEnv env;
+  Target t = parsed("postgresql://postgres:x@127.0.0.1:1/x");
+  CHECK(t.display() == "postgres@127.0.0.1:1/x");
+  CHECK(t.scrub("postgres@127.0.0.1:1/x not ready after 1 attempts") ==
+        "postgres@127.0.0.1:1/x not ready after 1 attempts");
+  CHECK(t.scrub("invalid value \"x\" for x") == "invalid value \"****\" for x");
+  CHECK(t.scrub("given postgresql://postgres:x@127.0.0.1:1/x") ==
+        "given postgresql://postgres:****@127.0.0.1:1/x");
 }
 
 TEST_CASE("a conninfo password with backslash escapes is a secret as libpq reads it") {

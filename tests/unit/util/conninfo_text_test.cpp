@@ -114,6 +114,14 @@ TEST_CASE("an '@' in the query does not make a password of the host") {
   CHECK(passwords_in("postgresql://app:pw@db/shop?application_name=a@b") == Strings{"pw"});
 }
 
+TEST_CASE("a URL password with an unescaped '/' and '?' is found up to the last '@', the query's included") {
+  // libpq sees no user info here (a '/' comes before any '@'): it would read `app:Head` as host
+  // and port and the rest as a query.
+  CHECK(passwords_in("postgresql://app:Head/?port=Tail@db/app") == Strings{"Head/?port=Tail"});
+  CHECK(passwords_in("postgresql://app:xx/?Head=y@db/app") == Strings{"xx/?Head=y"});
+  CHECK(passwords_in("postgresql://app:p@ss?x@db/app") == Strings{"p", "p@ss?x"});
+}
+
 // ---------------------------------------------------------------------------------------------
 // mask_passwords
 
@@ -143,6 +151,22 @@ TEST_CASE("mask_passwords masks the whole password of a URL libpq would misread,
 TEST_CASE("mask_passwords masks a URL password with an unescaped '@' as one password") {
   CHECK(mask_passwords("postgresql://u:p@ss@h/db") == "postgresql://u:****@h/db");
   CHECK(mask_passwords("postgresql://app:hunter@2024@db/shop") == "postgresql://app:****@db/shop");
+}
+
+TEST_CASE("mask_passwords masks a URL with an '@' after a '?' from the scheme to its last '@'") {
+  CHECK(mask_passwords("postgresql://app:Head/?port=Tail@db/app") == "postgresql://****@db/app");
+  CHECK(mask_passwords("postgresql://app:Head/?sslmode=x@db/app") == "postgresql://****@db/app");
+  CHECK(mask_passwords("postgres://app:xx/?Head=y@db/app") == "postgres://****@db/app");
+  CHECK(mask_passwords("postgresql://app:pw@db/shop?application_name=a@b") == "postgresql://****@b");
+  CHECK(mask_passwords("postgresql://app:Head/?x=y@db/app?sslmode=require&password=two") ==
+        "postgresql://****@db/app?sslmode=require&password=****");
+}
+
+TEST_CASE("mask_passwords masks an unescaped '@' and '?' in a password up to the last '@'") {
+  CHECK(mask_passwords("postgresql://app:p@ss?x@db/app") == "postgresql://app:****@db/app");
+  // A '?' before the '/' (fuzz/corpus/masking/url_password_question_then_slash).
+  CHECK(mask_passwords("postgresql://app:a?b/c@db/app?sslmode=require") ==
+        "postgresql://app:****@db/app?sslmode=require");
 }
 
 TEST_CASE("mask_passwords leaves a string without a password as it is") {
@@ -220,6 +244,23 @@ TEST_CASE("url_problem refuses an unescaped '/' in the password") {
         "'@' after a '/': percent-encode '/' in the user or password as %2F");
   CHECK(url_problem("postgresql://app:pa/ss@db/shop?sslmode=require") ==
         "'@' after a '/': percent-encode '/' in the user or password as %2F");
+}
+
+TEST_CASE("url_problem refuses an '@' after a '?' when a password may run up to it") {
+  for (std::string_view url :
+       {"postgresql://app:Head/?port=Tail@db/app", "postgresql://app:Head/?sslmode=x@db/app",
+        "postgresql://app:xx/?Head=y@db/app", "postgresql://app:pw@db/shop?application_name=a@b",
+        "postgresql://db:5432/shop?user=me@corp", "postgres://app@db:5432/shop?application_name=a@b"}) {
+    CAPTURE(url);
+    CHECK(url_problem(url) ==
+          "'@' after a '?': percent-encode '?' and '/' in the user or password as %3F and %2F, and '@' in "
+          "the query as %40");
+  }
+}
+
+TEST_CASE("url_problem accepts an '@' after a '?' when no ':' before it can start a password") {
+  CHECK(url_problem("postgresql://app@db/shop?application_name=a@b") == "");
+  CHECK(url_problem("postgresql:///shop?host=/var/run/postgresql&application_name=a@b") == "");
 }
 
 TEST_CASE("url_problem never repeats the URL") {
