@@ -41,6 +41,7 @@ constexpr SettingGroup kSettingGroups[] = {
     {"migrations.timeout", kTimeout},
     {"migrations.command", kMigrateCommand},
     {"verify.tables", kCriticalTables},
+    {"migrations.single_transaction", kApplying},
 };
 
 unsigned use_of(std::string_view key) {

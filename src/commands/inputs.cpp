@@ -82,6 +82,7 @@ migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool
   o.lock_timeout = s.lock_timeout;
   o.retry_attempts = s.retry_attempts;
   o.retry_delay = s.retry_delay;
+  o.single_transaction = s.single_transaction;
   o.check_only_because = "migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")";
   // The command connects where schemagate does; PG* variables pass through unchanged.
   if (!s.database_url.empty()) o.command_env.emplace_back("DATABASE_URL", s.database_url);

@@ -42,6 +42,7 @@ struct Settings {
   milliseconds retry_delay{};
   milliseconds lock_timeout{};
   bool await{};
+  bool single_transaction{};
   std::vector<TableName> critical_tables;
   log::Format log_format{};
   log::Level log_level{};

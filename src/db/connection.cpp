@@ -210,81 +210,135 @@ Result<Rows> Connection::query(std::string_view sql, std::span<const std::string
   return collect(stop, deadline);
 }
 
-Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const OnRows& on_rows) {
+Error Connection::server_error(const pg_result* r) const {
+  auto field = [r](int code) {
+    const char* v = PQresultErrorField(r, code);
+    return std::string(v ? v : "");
+  };
+  std::string message = field(PG_DIAG_SQLSTATE) + ": " + field(PG_DIAG_MESSAGE_PRIMARY);
+  if (auto d = field(PG_DIAG_MESSAGE_DETAIL); !d.empty()) message += "; detail: " + d;
+  if (auto h = field(PG_DIAG_MESSAGE_HINT); !h.empty()) message += "; hint: " + h;
+  Error e{ErrorKind::MigrationFailed, target_.scrub(one_line(message)), 0, field(PG_DIAG_SQLSTATE),
+          std::atoi(field(PG_DIAG_STATEMENT_POSITION).c_str())};
+  if (PQstatus(conn_.get()) == CONNECTION_BAD) e.kind = ErrorKind::Unreachable;
+  return e;
+}
+
+// The server asked for COPY data this exchange does not have, or sent COPY data nobody asked
+// for: end the COPY rather than wait in it (SPEC §1 step 6: nothing a migration does can make
+// schemagate hang). True when libpq failed.
+bool Connection::end_unexpected_copy(int copy_status) {
+  auto status = static_cast<ExecStatusType>(copy_status);
+  pg_conn* c = conn_.get();
+  if (status == PGRES_COPY_IN || status == PGRES_COPY_BOTH) {
+    if (PQputCopyEnd(c, "schemagate sends no COPY data for this statement") < 0) return true;
+  }
+  if (status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+    char* row = nullptr;
+    while (PQgetCopyData(c, &row, 1) > 0) PQfreemem(row);  // the rest comes with the next reads
+  }
+  return false;
+}
+
+Result<Rows> Connection::collect(const Interrupt& stop, Deadline deadline, const OnRows& on_rows,
+                                 Exchange* exchange) {
   pg_conn* c = conn_.get();
   std::optional<Error> first_error;
   Rows last;
-  bool stopping = false;
-  Deadline drain_by = deadline;
-  Deadline next_look = look_ ? Deadline::after(watch_every_) : Deadline::never();
+  Waiting waiting{false, deadline, look_ ? Deadline::after(watch_every_) : Deadline::never()};
   for (;;) {
+    if (exchange && !exchange->send(*this, waiting.stopping || first_error.has_value()))
+      return failure("could not send");
     int flushed = PQflush(c);  // 1: more to send, 0: all sent, -1: failed
     if (flushed < 0) return failure("lost the connection");
-    if (flushed == 0 && !PQisBusy(c)) {
+    // COPY OUT data arrives outside PQgetResult; read it away as it comes.
+    if (copy_out_) {
+      char* row = nullptr;
+      int got = 0;
+      while ((got = PQgetCopyData(c, &row, 1)) > 0) PQfreemem(row);
+      if (got == -1) copy_out_ = false;
+      if (got == -2) return failure("lost the connection");
+    }
+    if (flushed == 0 && !copy_out_ && !PQisBusy(c) && (!exchange || exchange->awaiting())) {
       pg_result* r = PQgetResult(c);
+      if (exchange) {
+        if (r && (PQresultStatus(r) == PGRES_FATAL_ERROR || PQresultStatus(r) == PGRES_NONFATAL_ERROR) && !first_error)
+          first_error = server_error(r);
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_EMPTY_QUERY;
+        if (r && (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)) {
+          if (st != PGRES_COPY_IN || !exchange->feeds_copy()) {
+            copy_out_ = st != PGRES_COPY_IN;
+            if (end_unexpected_copy(static_cast<int>(st))) return failure("lost the connection");
+          } else if (!exchange->feed_copy(*this)) {
+            return failure("could not send COPY data");
+          }
+          PQclear(r);
+          continue;
+        }
+        Rows rows;
+        rows.res_.reset(r);
+        if (exchange->take(rows, first_error)) break;
+        continue;
+      }
       if (!r) break;
       Rows rows;
       rows.res_.reset(r);
       ExecStatusType st = PQresultStatus(r);
       if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR) {
-        if (!first_error) {
-          auto field = [r](int code) {
-            const char* v = PQresultErrorField(r, code);
-            return std::string(v ? v : "");
-          };
-          std::string message = field(PG_DIAG_SQLSTATE) + ": " + field(PG_DIAG_MESSAGE_PRIMARY);
-          if (auto d = field(PG_DIAG_MESSAGE_DETAIL); !d.empty()) message += "; detail: " + d;
-          if (auto h = field(PG_DIAG_MESSAGE_HINT); !h.empty()) message += "; hint: " + h;
-          first_error = Error{ErrorKind::MigrationFailed, target_.scrub(one_line(message)), 0,
-                              field(PG_DIAG_SQLSTATE), std::atoi(field(PG_DIAG_STATEMENT_POSITION).c_str())};
-          if (PQstatus(c) == CONNECTION_BAD) first_error->kind = ErrorKind::Unreachable;
-        }
+        if (!first_error) first_error = server_error(r);
+      } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+        copy_out_ = st != PGRES_COPY_IN;
+        if (end_unexpected_copy(static_cast<int>(st))) return failure("lost the connection");
       } else {
         if (on_rows && st == PGRES_TUPLES_OK && !first_error) on_rows(rows);
         last = std::move(rows);
       }
       continue;
     }
-    short events = POLLIN | (flushed == 1 ? POLLOUT : 0);
-    Ready ready = wait_socket(PQsocket(c), events, stopping ? Interrupt{} : stop,
-                              stopping ? drain_by : drain_by.earlier(next_look));
+    short events = POLLIN | (flushed == 1 || (exchange && exchange->wants_to_send()) ? POLLOUT : 0);
+    Ready ready = wait_socket(PQsocket(c), events, waiting.stopping ? Interrupt{} : stop,
+                              waiting.stopping ? waiting.drain_by : waiting.drain_by.earlier(waiting.next_look));
     if (ready == Ready::io) {
       if (!PQconsumeInput(c)) return failure("lost the connection");
       continue;
     }
-    if (ready == Ready::deadline && !stopping && !drain_by.expired()) {
-      look_(drain_by);
-      next_look = Deadline::after(watch_every_);
-      continue;
-    }
-    // Out of time: one last look at what the statement waits for, while it still waits.
-    if (ready == Ready::deadline && !stopping && look_) look_(Deadline::after(std::chrono::milliseconds(300)));
-    if (stopping) {
-      // The server did not answer the cancel in time: drop the session rather than hang.
-      close();
-      break;
-    }
-    // SPEC §1: stop (or run out of time) means cancel on the server, then read what it says.
-    stopping = true;
-    first_error = ready == Ready::signal
-                      ? interrupted(stop.signal())
-                      : timed_out("statement cancelled: out of time");
-    // PQcancel connects and waits for the server's answer with no time limit: on a thread of its
-    // own it cannot hold up this loop, which gives up on the session cancel_wait_ from now either way.
-    if (PGcancel* cancel = PQgetCancel(c)) {
-      std::thread([cancel] {
-        char ignored[256];
-        PQcancel(cancel, ignored, sizeof ignored);
-        PQfreeCancel(cancel);
-      }).detach();
-    }
-    drain_by = Deadline::after(cancel_wait_);
+    if (!after_wait(ready == Ready::signal, waiting, stop, first_error)) break;
   }
   // A stopped run exits next: closing the session is how the server rolls back and lets go of
   // the lock at once; a ROLLBACK or an unlock sent now could wait on a stalled server.
   if (first_error && first_error->kind == ErrorKind::Interrupted) close();
+  copy_out_ = false;
   if (first_error) return *first_error;
   return last;
+}
+
+bool Connection::after_wait(bool signalled, Waiting& w, const Interrupt& stop, std::optional<Error>& first_error) {
+  if (!signalled && !w.stopping && !w.drain_by.expired()) {
+    look_(w.drain_by);
+    w.next_look = Deadline::after(watch_every_);
+    return true;
+  }
+  // Out of time: one last look at what the statement waits for, while it still waits.
+  if (!signalled && !w.stopping && look_) look_(Deadline::after(std::chrono::milliseconds(300)));
+  if (w.stopping) {
+    // The server did not answer the cancel in time: drop the session rather than hang.
+    close();
+    return false;
+  }
+  // SPEC §1: stop (or run out of time) means cancel on the server, then read what it says.
+  w.stopping = true;
+  first_error = signalled ? interrupted(stop.signal()) : timed_out("statement cancelled: out of time");
+  // PQcancel connects and waits for the server's answer with no time limit: on a thread of its
+  // own it cannot hold up this loop, which gives up on the session cancel_wait_ from now either way.
+  if (PGcancel* cancel = PQgetCancel(conn_.get())) {
+    std::thread([cancel] {
+      char ignored[256];
+      PQcancel(cancel, ignored, sizeof ignored);
+      PQfreeCancel(cancel);
+    }).detach();
+  }
+  w.drain_by = Deadline::after(cancel_wait_);
+  return true;
 }
 
 std::string Connection::describe() const {

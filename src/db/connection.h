@@ -2,6 +2,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,26 @@ class Connection {
   Result<Rows> query(std::string_view sql, std::span<const std::string> params, const Interrupt& stop,
                      Deadline deadline = Deadline::never());
 
+  // One step of a pipeline: a statement (the extended protocol takes one at a time), a sync point
+  // (the server runs what came before it, reports back, and ends an implicit transaction), or a
+  // COPY ... FROM STDIN with its rows, which leaves pipeline mode while it runs.
+  struct Step {
+    enum class Kind { statement, sync, copy_in };
+    Kind kind = Kind::statement;
+    std::string_view sql;   // statement, copy_in: one statement, as written
+    std::string_view data;  // copy_in: its rows in COPY's text format, without the `\.` line
+    size_t tag = 0;         // the caller's, handed back with the step
+  };
+  // Called with each statement as its answer arrives: its rows (none for most), or its failure.
+  using OnStep = std::function<void(const Step&, const Result<Rows>&)>;
+  // Sends `steps` in libpq's pipeline mode: many before the first answer comes back, answers
+  // read as they come, so a thousand small statements cost no thousand round trips. Once a step
+  // fails nothing more is sent; the server skips what was sent after it up to the next sync (a
+  // COPY waits until every step before it is answered: put a sync before it). Returns the first
+  // failure, as exec does. REQUIRES: `steps` ends with a sync.
+  Status pipeline(std::span<const Step> steps, const OnStep& on_step, const Interrupt& stop,
+                  Deadline deadline = Deadline::never());
+
   // While a statement has been running for `every`, and again each `every` after, `look` is
   // called (on this thread, between reads of the socket): how the caller sees what a long
   // statement waits for. Not called while a cancel is being answered. Empty `look` stops it.
@@ -101,7 +122,34 @@ class Connection {
   // One attempt at the target, or at one host of its list.
   static Result<Connection> open_at(const Target& target, const Target::Endpoint* endpoint, Deadline deadline,
                                     const Interrupt& stop, const char* application_name);
-  Result<Rows> collect(const Interrupt& stop, Deadline deadline, const OnRows& on_rows = nullptr);
+  // What one round of sending and reading does beyond a plain query (a pipeline, COPY data):
+  // collect() calls it as the socket allows.
+  class Exchange {
+   public:
+    virtual ~Exchange() = default;
+    // Sends what it can without blocking; `halted` once a step failed or a stop began. False
+    // when libpq refused.
+    virtual bool send(Connection& conn, bool halted) = 0;
+    virtual bool wants_to_send() const = 0;
+    virtual bool awaiting() const = 0;  // a result is due, so PQgetResult may be called
+    // One result, or none (the end of a query's results). True when the exchange is over.
+    virtual bool take(Rows& result, const std::optional<Error>& first_error) = 0;
+    // COPY ... FROM STDIN asked for data: whether this exchange has it, and to start sending it.
+    virtual bool feeds_copy() const = 0;
+    virtual bool feed_copy(Connection& conn) = 0;
+  };
+  struct Waiting {
+    bool stopping;
+    Deadline drain_by;
+    Deadline next_look;
+  };
+  Result<Rows> collect(const Interrupt& stop, Deadline deadline, const OnRows& on_rows = nullptr,
+                       Exchange* exchange = nullptr);
+  // A wait that ended with no I/O: a look (watch) or the start of a cancel. False when the session
+  // was dropped.
+  bool after_wait(bool signalled, Waiting& waiting, const Interrupt& stop, std::optional<Error>& first_error);
+  Error server_error(const pg_result* r) const;
+  bool end_unexpected_copy(int copy_status);
   Error failure(std::string_view what) const;
 
   // Where libpq's notice receiver finds the handler: on the heap, so it outlives a move.
@@ -115,6 +163,7 @@ class Connection {
   std::chrono::milliseconds watch_every_{0};
   std::function<void(Deadline)> look_;
   std::chrono::milliseconds cancel_wait_{2000};
+  bool copy_out_ = false;  // the server is sending COPY data nobody asked for: read it away
 };
 
 }  // namespace schemagate::db

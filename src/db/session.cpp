@@ -21,6 +21,17 @@ std::string SessionSettings::restore_sql(Scope scope) const {
   return reset_identity_sql() + set(scope) + "search_path = pg_catalog;\n" + sql(scope);
 }
 
+std::string SessionSettings::set_config_calls(Scope scope) const {
+  const std::string local = scope == Scope::transaction ? "true" : "false";
+  auto call = [&](std::string_view name, std::string value) {
+    return "pg_catalog.set_config('" + std::string(name) + "', '" + value + "', " + local + ")";
+  };
+  std::string out = call("lock_timeout", std::to_string(lock_timeout.count())) + ", " +
+                    call("standard_conforming_strings", "on");
+  if (check_client_connection) out += ", " + call("client_connection_check_interval", "1000");
+  return out;
+}
+
 std::string SessionSettings::sql(Scope scope) const {
   // standard_conforming_strings: the tracking rows' literals are written for it.
   std::string out = lock_timeout_sql(lock_timeout, scope) + ";\n" + set(scope) + "standard_conforming_strings = on;\n";

@@ -21,6 +21,10 @@ struct SessionSettings {
 
   // "set lock_timeout = 5000;\nset standard_conforming_strings = on;\n..." (SET LOCAL for Scope::transaction).
   std::string sql(Scope scope = Scope::session) const;
+  // The same as set_config calls for one SELECT ("pg_catalog.set_config('lock_timeout', '5000',
+  // false), ..."): many settings in one statement, which the extended protocol needs.
+  std::string set_config_calls(Scope scope) const;
+
   // One setting alone: CREATE INDEX CONCURRENTLY runs with lock_timeout 0 and gets it back after.
   static std::string lock_timeout_sql(std::chrono::milliseconds timeout, Scope scope = Scope::session);
   // The session user and role back to the ones that logged in: RESET ALL leaves both as a

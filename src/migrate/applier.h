@@ -1,9 +1,11 @@
 #pragma once
 // The applier behind apply() and revert() (apply.h), in two files: apply.cpp sends transactional
-// migrations in batches, apply_outside.cpp runs a non-transactional one statement by statement.
+// migrations in a pipeline, each its own transaction; apply_outside.cpp runs a non-transactional
+// one statement by statement.
 // Internal to migrate/.
 #include "migrate/apply.h"
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
@@ -22,40 +24,30 @@
 
 namespace schemagate::migrate::applying {
 
-// Enough to send a thousand ordinary migrations at once without building an unbounded string.
-constexpr size_t kBatchBytes = 16 << 20;
-// A migration larger than this (a data load, a pg_dump --inserts) is sent as it is, between the
-// statements that open and close its transaction, rather than copied into a batch: libpq already
-// holds a copy of it while it is sent, and a container's memory limit counts every copy.
-constexpr size_t kSentApartBytes = 4 << 20;
-
 inline std::string label(const Migration& m) { return m.version_text + (m.name.empty() ? "" : " " + m.name); }
 
 enum class Direction { up, down };
 
-// Where one migration's SQL sits inside a batch.
-struct Piece {
-  const Migration* migration;
-  size_t sql_begin;
+// What a step of a window does for its migration.
+enum class Role {
+  own,        // schemagate's: BEGIN, the session's settings, a sync
+  statement,  // one of the migration's statements
+  record,     // the tracking row's change, which comes back with the migration's duration
+  commit,     // the step whose success commits the migration
 };
 
-struct Batch {
-  std::string text;
-  std::vector<Piece> pieces;
-  bool own_transaction = false;  // one migration that brings its own BEGIN/COMMIT
-  bool incomplete = false;       // one migration that ends inside a quote or comment
-  // One large migration: `text` opens the transaction, the migration's SQL follows as it is, and
-  // `closing` records it and commits; three round trips, one transaction.
-  bool sent_apart = false;
-  std::string closing;
+// Migrations sent in one pipeline (db::Connection::pipeline): each migration its own
+// transaction with its tracking row, or, with MIGRATIONS_SINGLE_TRANSACTION, all of them one.
+struct Window {
+  struct Step {
+    size_t migration;  // index into the window's migrations
+    Role role;
+    const sql::Statement* statement;  // Role::statement
+  };
+  std::vector<db::Connection::Step> steps;  // tag: index into `about`
+  std::vector<Step> about;
+  std::deque<std::string> texts;  // the SQL schemagate adds; steps point into it
 };
-
-// One migration's SQL as written, then the change to its tracking row, inside the batch's
-// transaction. A file that brings its own BEGIN/COMMIT travels alone and gets the change just
-// before its COMMIT.
-// `tracking` restores schemagate's own session first (db::SessionSettings::restore_sql).
-void append(Batch& batch, const Section& section, const Script& script, const Migration& m,
-            const std::string& tracking, const std::string& prelude);
 
 Error located(Error e, const Section& section, size_t byte_offset);
 
@@ -89,43 +81,43 @@ class Applier {
   Status pause_before_retry(const Error& e, int attempt);
 
   // RAISE NOTICE and WARNING from a migration reach the log, tagged with the migration that raised
-  // them; a replay's (replay_to_locate) repeat what was logged already.
+  // them.
   void note(const db::Connection::Notice& n) const;
 
   const Section& section(const Migration& m) const { return direction_ == Direction::up ? m.up : m.down; }
   const Script& script(const Migration& m) const { return scripts_.at(&m); }
-  // The tracking row's change inside the migration's transaction, written as schemagate's own user
-  // with its own settings, whatever the migration did to the session.
+  // The tracking row's change inside the migration's transaction (RETURNING its duration).
   std::string tracking(const Migration& m) const {
-    return settings_.restore_sql(db::Scope::transaction) +
-           (direction_ == Direction::up ? record_sql(table_, m, false) : forget_sql(table_, m));
+    return direction_ == Direction::up ? record_sql(table_, m, false) : forget_sql(table_, m);
   }
   std::string_view verb() const { return direction_ == Direction::up ? "applied " : "rolled back "; }
 
-  // Sent before every migration: each starts from the same session state, whatever the one
-  // before it SET (pg_dump output sets lock_timeout = 0 and an empty search_path), and with the
+  // Sent before a non-transactional migration: it starts from the same session state whatever the
+  // one before it SET (pg_dump output sets lock_timeout = 0 and an empty search_path), and with the
   // mark its duration is measured from.
   std::string session_prelude() const {
     return db::SessionSettings::reset_identity_sql() + "reset all;\n" + settings_.sql() + start_clock_sql();
   }
 
-  // The longest run of transactional migrations from the front of pending that can share one
-  // transaction.
-  Batch build_batch(std::span<const Migration* const> pending);
+  // The migrations of `window` (transactional, in order) as pipeline steps: each its own
+  // transaction, or all of them one when `single`.
+  Window build_window(std::span<const Migration* const> window, bool single);
+  // Sends the window; `done` is how many of its migrations committed.
+  Status run_window(std::span<const Migration* const> window, bool single, size_t& done);
+  // The error a failed step of the window stands for, naming its migration and where in its file.
+  Error failure(const Window& w, std::span<const Migration* const> window, std::optional<size_t> failed_tag,
+                size_t done, Error e, bool single);
+  // The statements that start a migration: settings back to schemagate's, the mark its duration
+  // is measured from and, when it follows `previous` in a window, a check that `previous` committed.
+  std::string start_sql(const Migration* previous) const;
+  std::string guard_sql(const Migration& previous) const;
 
-  // All or nothing: on any error the server rolls the whole batch back.
-  Status run_batch(const Batch& batch, size_t& done);
-
-  // The server gives no position for errors found while running (division by zero, a constraint,
-  // a missing relation at execution). To still point at the statement, run the batch again up to
-  // the failing migration, then that migration statement by statement, inside a transaction that
-  // is always rolled back. Only on the failure path; returns the failing statement's offset.
-  std::optional<size_t> replay_to_locate(const Batch& batch, size_t failed_index);
-
+  // COPY ... FROM STDIN with its rows, outside a transaction.
+  Result<db::Rows> copy_in(const sql::Statement& s);
   // Statement by statement, marked dirty until done; from byte `from` of its SQL when resuming.
   Status run_outside_transaction(const Migration& m, size_t from = 0);
 
-  Error out_of_time(const Migration& m, const Migration* last = nullptr);
+  Error out_of_time(const Migration& m);
 
   db::Connection& conn_;
   TableName table_;

@@ -1,44 +1,14 @@
 #include "migrate/apply.h"
 
-#include "migrate/applier.h"
-
 #include <algorithm>
+
+#include "migrate/applier.h"
 
 namespace schemagate::migrate {
 namespace applying {
 
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
-
-// One migration's SQL as written, then the change to its tracking row, inside the batch's
-// transaction. A file that brings its own BEGIN/COMMIT travels alone and gets the change just
-// before its COMMIT.
-// `tracking` restores schemagate's own session first (db::SessionSettings::restore_sql).
-void append(Batch& batch, const Section& section, const Script& script, const Migration& m,
-            const std::string& tracking, const std::string& prelude) {
-  batch.text.reserve(batch.text.size() + prelude.size() + section.sql.size() + tracking.size() + 64);
-  batch.text += prelude;
-  batch.pieces.push_back({&m, batch.text.size()});
-  if (script.own_transaction) {
-    batch.text.append(section.sql, 0, script.commit_offset);
-    batch.text += "\n;\n";
-    batch.text += tracking;
-    batch.text += ";\n";
-    batch.text.append(section.sql, script.commit_offset);
-    batch.text += "\n;\n";
-  } else if (!sql::is_complete(section.sql)) {
-    // It ends inside a quote or comment, which would swallow anything after it: sent as it is, it
-    // fails with the server's own message and position.
-    batch.text += section.sql;
-    batch.incomplete = true;
-  } else {
-    // The newline ends a last line comment; the semicolon a last statement written without one.
-    batch.text += section.sql;
-    batch.text += "\n;\n";
-    batch.text += tracking;
-    batch.text += ";\n";
-  }
-}
 
 Error located(Error e, const Section& section, size_t byte_offset) {
   e.message = locate(section, byte_offset) + ": " + e.message;
@@ -52,6 +22,16 @@ Error unlocated(Error e, const Section& section) {
 
 Result<int> Applier::run(std::span<const Migration* const> pending) {
   for (const Migration* m : pending) scripts_.emplace(m, analyse(section(*m)));
+  // Before anything runs: psql-only SQL, and what a single transaction cannot hold.
+  for (const Migration* m : pending) {
+    const Script& s = script(*m);
+    if (s.problem) return *s.problem;
+    if (options_.single_transaction && (!s.transactional || s.own_transaction))
+      return bad_migrations(
+          section(*m).path + ": " +
+          (s.own_transaction ? "opens its own transaction" : "runs outside a transaction (" + s.why_not_transactional + ")") +
+          ", which one transaction for the whole run (MIGRATIONS_SINGLE_TRANSACTION) cannot hold; nothing was applied");
+  }
   settings_ = db::SessionSettings::for_server(conn_, options_.lock_timeout);
   prelude_ = session_prelude();
   auto result = run_all(pending);
@@ -74,16 +54,16 @@ Result<int> Applier::run_all(std::span<const Migration* const> pending) {
   size_t next = 0;
   int retries_left = options_.retry_attempts;
   while (next < pending.size()) {
-    const Migration& m = *pending[next];
     Status ran;
     size_t done = 0;
-    if (!script(m).transactional) {
-      ran = run_outside_transaction(m);
+    if (!script(*pending[next]).transactional) {
+      ran = run_outside_transaction(*pending[next]);
       done = ran ? 1 : 0;
     } else {
-      auto batch = build_batch(pending.subspan(next));
-      auto result = run_batch(batch, done);
-      ran = result;
+      // Every transactional migration up to the next one that is not goes in one pipeline.
+      size_t end = next;
+      while (end < pending.size() && script(*pending[end]).transactional) ++end;
+      ran = run_window(pending.subspan(next, end - next), options_.single_transaction, done);
     }
     next += done;
     applied_ += static_cast<int>(done);
@@ -101,161 +81,151 @@ Result<int> Applier::run_all(std::span<const Migration* const> pending) {
   return applied_;
 }
 
-// The longest run of transactional migrations from the front of pending that can share one
-// transaction.
-Batch Applier::build_batch(std::span<const Migration* const> pending) {
-  size_t count = 0, bytes = 0;
-  for (const Migration* m : pending) {
-    const Section& s = section(*m);
-    if (!script(*m).transactional) break;
-    // Alone: a file with its own BEGIN/COMMIT, and one that ends inside a quote or comment
-    // (it would swallow what follows it; alone, it fails with the server's own message).
-    bool alone = script(*m).own_transaction || !sql::is_complete(s.sql) || s.sql.size() > kSentApartBytes;
-    if (count > 0 && (alone || bytes + s.sql.size() > kBatchBytes)) break;
-    ++count;
-    bytes += s.sql.size();
-    if (alone) break;
-  }
-  Batch batch;
-  batch.own_transaction = count == 1 && script(*pending[0]).own_transaction;
-  if (batch.own_transaction) {
-    // Its BEGIN may set an isolation level, which must come before any query in the
-    // transaction: the prelude goes on its own.
-    append(batch, section(*pending[0]), script(*pending[0]), *pending[0], tracking(*pending[0]), "");
-    return batch;
-  }
-  if (count == 1 && !batch.incomplete && section(*pending[0]).sql.size() > kSentApartBytes &&
-      sql::is_complete(section(*pending[0]).sql)) {
-    batch.sent_apart = true;
-    batch.text = "begin;\n" + prelude_;
-    batch.pieces.push_back({pending[0], 0});  // the server's positions count from its SQL
-    batch.closing = tracking(*pending[0]) + ";\ncommit;\n";
-    return batch;
-  }
-  size_t total = 0;
-  for (size_t i = 0; i < count; ++i) total += section(*pending[i]).sql.size() + prelude_.size() + 1024;
-  batch.text.reserve(total);
-  batch.text = "begin;\n";
-  for (size_t i = 0; i < count; ++i)
-    append(batch, section(*pending[i]), script(*pending[i]), *pending[i], tracking(*pending[i]), prelude_);
-  if (!batch.incomplete) batch.text += "commit;\n";
-  return batch;
+std::string Applier::guard_sql(const Migration& previous) const {
+  // A division by zero when `previous` is not as it should be by now (recorded going up, gone
+  // going down): its COMMIT failed after this migration was already on its way.
+  std::string count = "(select count(*)::int from " + qualified(table_) + " where version = '" +
+                      previous.version_text + "')";
+  return "1 / " + (direction_ == Direction::up ? count : "(1 - " + count + ")");
 }
 
-// All or nothing: on any error the server rolls the whole batch back.
-Status Applier::run_batch(const Batch& batch, size_t& done) {
-  std::vector<std::string> durations;
-  // A migration's tracking row comes back as it finishes: notices after it are the next one's.
-  noticing_ = batch.pieces.front().migration;
-  auto on_rows = [&](const db::Rows& rows) {
-    if (rows.column("schemagate_version") < 0 || rows.size() != 1) return;
-    durations.emplace_back(rows.at(0, 1));
-    noticing_ = batch.pieces[std::min(durations.size(), batch.pieces.size() - 1)].migration;
+std::string Applier::start_sql(const Migration* previous) const {
+  return "select " + settings_.set_config_calls(db::Scope::session) +
+         ", pg_catalog.set_config('schemagate.mark', pg_catalog.clock_timestamp()::text, false)" +
+         (previous ? ", " + guard_sql(*previous) : "");
+}
+
+Window Applier::build_window(std::span<const Migration* const> window, bool single) {
+  Window w;
+  auto step = [&](db::Connection::Step::Kind kind, std::string_view sql, size_t migration, Role role,
+                  const sql::Statement* statement = nullptr) {
+    w.steps.push_back({kind, sql, statement ? statement->data : std::string_view(), w.about.size()});
+    w.about.push_back({migration, role, statement});
   };
-  if (batch.own_transaction)
-    if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
-  blockers_.forget();
-  // The batch opens its own transaction; whatever stops it, none is left open.
-  auto tx = db::Transaction::of(conn_);
-  auto ran = conn_.exec(batch.text, stop_, options_.deadline, on_rows);
-  // What the server's error position counts in.
-  const std::string* sent = &batch.text;
-  if (ran && batch.sent_apart) {
-    sent = &section(*batch.pieces.front().migration).sql;
-    ran = conn_.exec(*sent, stop_, options_.deadline, on_rows);
-    if (ran) {
-      sent = &batch.closing;
-      ran = conn_.exec(batch.closing, stop_, options_.deadline, on_rows);
+  auto own = [&](std::string text, size_t migration, Role role = Role::own) {
+    w.texts.push_back(std::move(text));
+    step(db::Connection::Step::Kind::statement, w.texts.back(), migration, role);
+  };
+  auto sync = [&](size_t migration) { step(db::Connection::Step::Kind::sync, {}, migration, Role::own); };
+  // Whatever the migration did to its session, its row is written as schemagate's own user with
+  // schemagate's settings (db::SessionSettings::restore_sql).
+  auto record = [&](size_t i) {
+    own("reset session authorization", i);
+    own("reset role", i);
+    own("select pg_catalog.set_config('search_path', 'pg_catalog', true), " +
+            settings_.set_config_calls(db::Scope::transaction),
+        i);
+    own(tracking(*window[i]), i, Role::record);
+  };
+
+  if (single) own("begin", 0);
+  for (size_t i = 0; i < window.size(); ++i) {
+    const Script& s = script(*window[i]);
+    const Migration* previous = i > 0 && !single ? window[i - 1] : nullptr;
+    if (s.own_transaction) {
+      // Its BEGIN may set an isolation level, which must come before any query of the
+      // transaction: the session's settings go in a transaction of their own.
+      own("reset all", i);
+      own(start_sql(nullptr), i);
+      sync(i);
+    } else {
+      if (!single) own("begin", i);
+      own("reset all", i);
+      own(start_sql(previous), i);
     }
-  }
-  if (ran && batch.incomplete) {
-    // The server found it complete after all; it ran without its tracking row: undo it.
-    tx.rollback();
-    done = 0;
-    return unlocated(migration_failed("ends inside an unterminated quote or comment"),
-                     section(*batch.pieces.front().migration));
-  }
-  if (ran) {
-    // Logged once committed: a line per migration that is really there.
-    for (size_t i = 0; i < batch.pieces.size(); ++i) {
-      const Migration& m = *batch.pieces[i].migration;
-      log::info(std::string(verb()) + label(m), {{"version", m.version_text}, {"name", m.name},
-                                                 {"duration_ms", i < durations.size() ? durations[i] : "?"}});
+    for (size_t k = 0; k < s.statements.size(); ++k) {
+      const sql::Statement& st = s.statements[k];
+      if (st.kind == sql::Kind::meta_command) continue;  // pg_dump's guards; others refused in run()
+      if (s.own_transaction && st.offset == s.commit_offset) {
+        record(i);
+        step(db::Connection::Step::Kind::statement, st.text, i, Role::commit, &st);
+        continue;
+      }
+      if (st.kind == sql::Kind::copy_in) {
+        sync(i);  // COPY leaves the pipeline: everything before it answered first
+        step(db::Connection::Step::Kind::copy_in, st.text, i, Role::statement, &st);
+        continue;
+      }
+      step(db::Connection::Step::Kind::statement, st.text, i, Role::statement, &st);
+      if (s.own_transaction && st.kind == sql::Kind::begin && previous) own("select " + guard_sql(*previous), i);
     }
-    done = batch.pieces.size();
-    return {};
+    if (!s.own_transaction) {
+      record(i);
+      if (!single) own("commit", i, Role::commit);
+    }
+    if (!single) sync(i);
   }
+  if (single) {
+    own("commit", window.size() - 1, Role::commit);
+    sync(window.size() - 1);
+  }
+  return w;
+}
+
+Status Applier::run_window(std::span<const Migration* const> window, bool single, size_t& done) {
+  const Window w = build_window(window, single);
+  std::vector<std::string> durations(window.size(), "?");
+  std::optional<size_t> failed_tag;
   done = 0;
+  auto committed = [&](size_t i) {
+    const Migration& m = *window[i];
+    log::info(std::string(verb()) + label(m),
+              {{"version", m.version_text}, {"name", m.name}, {"duration_ms", durations[i]}});
+  };
+  noticing_ = window.front();
+  auto on_step = [&](const db::Connection::Step& step, const Result<db::Rows>& result) {
+    const Window::Step& about = w.about[step.tag];
+    noticing_ = window[about.migration];
+    if (!result) {
+      failed_tag = step.tag;
+      return;
+    }
+    if (about.role == Role::record && result->size() == 1) durations[about.migration] = result->at(0, 1);
+    if (about.role != Role::commit) return;
+    // Logged as each commits: a line per migration that is really there.
+    if (single) {
+      for (size_t i = 0; i < window.size(); ++i) committed(i);
+      done = window.size();
+    } else {
+      committed(about.migration);
+      done = about.migration + 1;
+    }
+  };
+  blockers_.forget();
+  // A failed migration leaves its transaction open and aborted: none is left open.
+  auto tx = db::Transaction::of(conn_);
+  Status ran = conn_.pipeline(w.steps, on_step, stop_, options_.deadline);
+  if (ran) return {};
   Error e = blockers_.explain(ran.error());
   if (e.kind == ErrorKind::Interrupted || e.kind == ErrorKind::Unreachable) return e;
   tx.rollback();
-  // The migration that failed: the first whose tracking change did not come back.
-  const Migration& failed = *batch.pieces[std::min(durations.size(), batch.pieces.size() - 1)].migration;
-  // The server holds back a batch's results until it ends, so a cancelled batch cannot say
-  // which of its migrations was running: name them all.
-  if (e.kind == ErrorKind::Timeout)
-    return batch.pieces.size() == 1 ? out_of_time(failed)
-                                    : out_of_time(*batch.pieces.front().migration, batch.pieces.back().migration);
-  std::string rolled_back = batch.pieces.size() > 1
-                                ? " (the " + std::to_string(batch.pieces.size()) +
-                                      " migrations of its batch were rolled back with it)"
-                                : "";
-  if (durations.size() == batch.pieces.size() && batch.pieces.size() > 1) {
-    // Every migration ran; the COMMIT itself failed (a deferred constraint).
-    e.message = "the batch " + label(*batch.pieces.front().migration) + " ... " +
-                label(*batch.pieces.back().migration) + " failed at COMMIT and was rolled back: " + e.message;
-    return unlocated(std::move(e), section(failed));
-  }
-  e.message = "migration " + label(failed) + " failed" + rolled_back + ": " + e.message;
-  if (e.position > 0 && (!batch.sent_apart || sent == &section(failed).sql)) {
-    size_t at = byte_offset_of(*sent, e.position);
-    for (auto it = batch.pieces.rbegin(); it != batch.pieces.rend(); ++it) {
-      const Section& s = section(*it->migration);
-      if (at >= it->sql_begin && at < it->sql_begin + s.sql.size()) {
-        e.position = 0;
-        return located(std::move(e), s, at - it->sql_begin);
-      }
-    }
-  }
-  size_t failed_index = std::min(durations.size(), batch.pieces.size() - 1);
-  // A large migration that failed after its SQL ran (at its COMMIT) has nothing to locate.
-  if (batch.sent_apart && sent != &section(failed).sql) return unlocated(std::move(e), section(failed));
-  auto at = replay_to_locate(batch, failed_index);
-  if (int sig = stop_.signal()) return interrupted(sig);
-  if (at) return located(std::move(e), section(failed), *at);
-  return unlocated(std::move(e), section(failed));
+  return failure(w, window, failed_tag, done, std::move(e), single);
 }
 
-// The server gives no position for errors found while running (division by zero, a constraint,
-// a missing relation at execution). To still point at the statement, run the batch again up to
-// the failing migration, then that migration statement by statement, inside a transaction that
-// is always rolled back. Only on the failure path; returns the failing statement's offset.
-std::optional<size_t> Applier::replay_to_locate(const Batch& batch, size_t failed_index) {
-  if (batch.own_transaction || batch.incomplete || options_.deadline.expired()) return std::nullopt;
-  std::string before = "begin;\n";
-  for (size_t i = 0; i < failed_index; ++i) {
-    before += prelude_;
-    before += section(*batch.pieces[i].migration).sql;
-    before += "\n;\n";
+Error Applier::failure(const Window& w, std::span<const Migration* const> window, std::optional<size_t> failed_tag,
+                       size_t done, Error e, bool single) {
+  // Without a failed step (out of time between two), the first migration that did not commit.
+  const Window::Step* about = failed_tag ? &w.about[*failed_tag] : nullptr;
+  size_t index = about ? about->migration : std::min(window.size() - 1, done);
+  const Migration& m = *window[index];
+  const Section& sec = section(m);
+  if (e.kind == ErrorKind::Timeout) return out_of_time(m);
+  const std::string rolled_back =
+      single && window.size() > 1 ? " (one transaction for the run: nothing was applied)" : "";
+  if (about && about->role == Role::commit && !about->statement) {
+    // Every statement ran; the COMMIT itself failed (a deferred constraint, a serialization failure).
+    e.message = "migration " + label(m) + " failed at COMMIT and was rolled back" + rolled_back + ": " + e.message;
+    return unlocated(std::move(e), sec);
   }
-  before += prelude_;
-  std::optional<size_t> found;
-  noticing_ = nullptr;
-  auto tx = db::Transaction::of(conn_);  // always rolled back
-  // A large migration replays statement by statement: bounded, so that locating an error cannot
-  // eat the migration timeout.
-  Deadline replay_by = Deadline::after(10s).earlier(options_.deadline);
-  if (conn_.exec(before, stop_, replay_by)) {
-    for (const sql::Statement& st : script(*batch.pieces[failed_index].migration).statements) {
-      auto ran = conn_.exec(std::string(st.text), stop_, replay_by);
-      if (ran) continue;
-      // Only the server's refusal points at the statement; a signal or running out of time does not.
-      if (ran.error().kind == ErrorKind::MigrationFailed)
-        found = st.offset + (st.text.size() - sql::without_leading_comments(st.text).size());
-      break;
-    }
-  }
-  return found;
+  e.message = "migration " + label(m) + " failed" + rolled_back + ": " + e.message;
+  if (!about || !about->statement) return unlocated(std::move(e), sec);
+  // The server counts its position in characters of the statement it was sent; without one, the
+  // statement's first token.
+  const sql::Statement& st = *about->statement;
+  size_t at = st.offset + (e.position > 0 ? byte_offset_of(st.text, e.position)
+                                          : st.text.size() - sql::without_leading_comments(st.text).size());
+  e.position = 0;
+  return located(std::move(e), sec, at);
 }
 
 }  // namespace applying

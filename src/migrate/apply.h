@@ -17,6 +17,7 @@ struct ApplyOptions {
   int retry_attempts = 0;                    // for lock timeouts, deadlocks, serialization failures
   std::chrono::milliseconds retry_delay{};   // MIGRATION_RETRY_DELAY_SECONDS
   Deadline deadline = Deadline::never();     // the whole step (MIGRATION_TIMEOUT_SECONDS)
+  bool single_transaction = false;           // MIGRATIONS_SINGLE_TRANSACTION
 };
 
 // SPEC §1 step 6: applies `pending` in order and logs one line per migration.

@@ -54,7 +54,7 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
       if (waits_for_others)
         (void)conn_.exec(db::SessionSettings::lock_timeout_sql(milliseconds(0)), stop_, options_.deadline);
       blockers_.forget();
-      ran = conn_.exec(std::string(s.text), stop_, options_.deadline);
+      ran = s.kind == sql::Kind::copy_in ? copy_in(s) : conn_.exec(std::string(s.text), stop_, options_.deadline);
       if (!ran) ran = blockers_.explain(ran.error());
       if (waits_for_others)
         (void)conn_.exec(db::SessionSettings::lock_timeout_sql(options_.lock_timeout), stop_, options_.deadline);
@@ -113,6 +113,14 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
   return {};
 }
 
+Result<db::Rows> Applier::copy_in(const sql::Statement& s) {
+  const db::Connection::Step steps[] = {{db::Connection::Step::Kind::copy_in, s.text, s.data, 0},
+                                        {db::Connection::Step::Kind::sync, {}, {}, 1}};
+  Status copied = conn_.pipeline(steps, [](const auto&, const auto&) {}, stop_, options_.deadline);
+  if (!copied) return copied.error();
+  return db::Rows();
+}
+
 // MIGRATION_RETRY_DELAY_SECONDS after a transient failure, plus up to a quarter more so that
 // runners held up by the same lock do not come back in step.
 Status Applier::pause_before_retry(const Error& e, int attempt) {
@@ -138,11 +146,9 @@ void Applier::note(const db::Connection::Notice& n) const {
   else log::info("notice from " + text, fields);
 }
 
-Error Applier::out_of_time(const Migration& m, const Migration* last) {
-  std::string what = last ? "the batch " + label(m) + " ... " + label(*last) : label(m);
-  return timed_out(
-               "out of time (migrations.timeout) while " +
-                   std::string(direction_ == Direction::up ? "applying " : "rolling back ") + what +
+Error Applier::out_of_time(const Migration& m) {
+  return timed_out("out of time (migrations.timeout) while " +
+                   std::string(direction_ == Direction::up ? "applying " : "rolling back ") + label(m) +
                    ": the statement was cancelled and rolled back" + blockers_.named());
 }
 

@@ -39,7 +39,7 @@ Result<std::string> down(db::Connection& conn, const Inputs& inputs, const DownO
       out += "\n-- " + c->down.path + " (version " + c->version_text + ", down)\n" + c->down.sql + "\n";
     return out;
   }
-  ApplyOptions limits{options.lock_timeout, options.retry_attempts, options.retry_delay, deadline};
+  ApplyOptions limits{options.lock_timeout, options.retry_attempts, options.retry_delay, deadline, false};
   auto reverted = revert(conn, *table, *chosen, limits, stop);
   if (!reverted) return reverted.error();
   log::info("rollback done", {{"rolled_back", std::to_string(*reverted)}});

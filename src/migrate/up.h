@@ -42,6 +42,7 @@ struct UpOptions {
   std::chrono::milliseconds lock_timeout{};
   int retry_attempts = 0;
   std::chrono::milliseconds retry_delay{};
+  bool single_transaction = false;  // MIGRATIONS_SINGLE_TRANSACTION: the run as one transaction
   // Names the setting that chose check-only, for its message: "migrations.auto is off (...)".
   std::string check_only_because;
   // Added to the migrate command's environment (DATABASE_URL: it connects where schemagate does).

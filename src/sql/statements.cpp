@@ -98,6 +98,18 @@ std::vector<Statement> statements(std::string_view script) {
       i = j;
     }
   }
+  // A script that ends inside a block comment or a quote would have it dropped as blank: sent as
+  // written, the server says what is wrong with it, where.
+  if (!is_complete(script)) {
+    size_t end = 0;
+    if (!out.empty()) end = std::max(out.back().offset + out.back().text.size(), out.back().data_offset + out.back().data.size());
+    size_t begin = script.find_first_not_of("; \t\r\n", end);
+    if (begin != std::string_view::npos) {
+      Statement tail = at(script.substr(begin), begin, Kind::plain);
+      tail.understood = false;
+      out.push_back(tail);
+    }
+  }
   return out;
 }
 

@@ -73,8 +73,10 @@ TEST_CASE("a first run applies every migration in order and a second run applies
                "count(*) filter (where applied_at is null or duration_ms is null) from schema_migrations") ==
         "t|t|t|0");
   // The tracking row was written by the transaction that created the table: they commit together.
-  CHECK(p.psql("select (select xmin::text from schema_migrations where version = '1') = "
-               "(select xmin::text from pg_class where oid = 'users'::regclass)") == "t");
+  CHECK(p.psql("select (select xmin::text from schema_migrations where version = '2') = "
+               "(select xmin::text from pg_class where oid = 'orders'::regclass)") == "t");
+  // Each migration is a transaction of its own (SPEC §1 step 6).
+  CHECK(p.psql("select count(distinct xmin::text) from schema_migrations") == "3");
   CHECK(p.psql("select count(*) from users") == "2");
 
   std::string rows_before = p.psql("select * from schema_migrations order by version");
@@ -293,11 +295,11 @@ TEST_CASE("RAISE NOTICE and WARNING from a migration reach the log, tagged with 
   RunResult result = p.run({});
   CAPTURE(result.err);
   CHECK(result.exit_code == 0);
-  // A batch's "applied" lines come once it has committed; its notices as the server raises them.
   CHECK(in_order(result.err, {" INFO  notice from 1 seed: seeded 0 rows version=1 severity=NOTICE\n",
+                              " INFO  applied 1 seed ",
                               " INFO  notice from 2 backfill: backfilled 2 rows version=2 severity=NOTICE\n",
                               " WARN  warning from 2 backfill: slow on big tables version=2 severity=WARNING\n",
-                              " INFO  applied 1 seed ", " INFO  applied 2 backfill ",
+                              " INFO  applied 2 backfill ",
                               " INFO  notice from 3 index: index built version=3 severity=NOTICE\n",
                               " INFO  applied 3 index "}));
   // schemagate's own statements' notices stay at debug level.
@@ -373,42 +375,54 @@ TEST_CASE("a file with its own BEGIN and COMMIT is recorded in its own transacti
   }
 }
 
-TEST_CASE("a failing migration rolls back its whole batch and nothing after it runs") {
-  Project p;
-  p.write("1_first.sql", migration("create table m1 (x int);"));
-  p.write("2_second.sql", migration("create table m2 (x int);\ninsert into m2 values (2);"));
-  p.write("3_third.sql", migration("create table m3 (x int);\nselect nosuch from m3;"));
-  p.write("4_fourth.sql", migration("create table m4 (x int);"));
-  p.write("5_fifth.sql", migration("create table m5 (x int);"));
+TEST_CASE("a failure in the third migration leaves the two before it applied and recorded, nothing after it") {
+  for (bool single : {false, true}) {
+    CAPTURE(single);
+    Project p;
+    p.write("1_first.sql", migration("create table m1 (x int);"));
+    p.write("2_second.sql", migration("create table m2 (x int);\ninsert into m2 values (2);"));
+    p.write("3_third.sql", migration("create table m3 (x int);\nselect nosuch from m3;"));
+    p.write("4_fourth.sql", migration("create table m4 (x int);"));
+    p.write("5_fifth.sql", migration("create table m5 (x int);"));
 
-  RunResult failed = p.run({});
-  CHECK(failed.exit_code == 1);
-  std::string error = error_line(failed);
-  CHECK(contains(error, " ERROR " + p.file("3_third.sql") +
-                            ":3:8: migration 3 third failed (the 5 migrations of its batch were rolled back with "
-                            "it): 42703: column \"nosuch\" does not exist"));
-  CHECK_FALSE(contains(failed.err, " INFO  applied "));
-  CHECK_FALSE(contains(failed.err, "migrations done"));
-  // One transaction for the batch (README, "grouping"): the migrations before the failing one
-  // went with it.
-  CHECK(p.versions() == "");
-  for (const char* table : {"m1", "m2", "m3", "m4", "m5"}) CHECK_FALSE(p.exists(table));
+    RunResult failed = p.run(single ? std::initializer_list<std::string>{"--single-transaction"}
+                                    : std::initializer_list<std::string>{});
+    CHECK(failed.exit_code == 1);
+    std::string error = error_line(failed);
+    CHECK(contains(error, " ERROR " + p.file("3_third.sql") + ":3:8: migration 3 third failed" +
+                              (single ? " (one transaction for the run: nothing was applied)" : "") +
+                              ": 42703: column \"nosuch\" does not exist"));
+    CHECK_FALSE(contains(failed.err, "migrations done"));
+    if (single) {
+      // MIGRATIONS_SINGLE_TRANSACTION: all or nothing.
+      CHECK_FALSE(contains(failed.err, " INFO  applied "));
+      CHECK(p.versions() == "");
+      for (const char* table : {"m1", "m2", "m3", "m4", "m5"}) CHECK_FALSE(p.exists(table));
+    } else {
+      // Each migration its own transaction: the ones before the failure stay, as dbmate and
+      // golang-migrate leave them.
+      CHECK(in_order(failed.err, {"applied 1 first", "applied 2 second"}));
+      CHECK_FALSE(contains(failed.err, "applied 3 third"));
+      CHECK(p.versions() == "1,2");
+      CHECK(p.psql("select count(*) from m2") == "1");
+      for (const char* table : {"m3", "m4", "m5"}) CHECK_FALSE(p.exists(table));
+    }
 
-  p.write("3_third.sql", migration("create table m3 (x int);\nselect x from m3;"));
-  RunResult fixed = p.run({});
-  CHECK(fixed.exit_code == 0);
-  CHECK(in_order(fixed.err, {"applied 1 first", "applied 2 second", "applied 3 third", "applied 4 fourth",
-                             "applied 5 fifth", "migrations done applied=5 skipped=0"}));
-  CHECK(p.versions() == "1,2,3,4,5");
-  CHECK(p.psql("select count(*) from m2") == "1");
-  for (const char* table : {"m1", "m2", "m3", "m4", "m5"}) CHECK(p.exists(table));
+    p.write("3_third.sql", migration("create table m3 (x int);\nselect x from m3;"));
+    RunResult fixed = p.run({});
+    CHECK(fixed.exit_code == 0);
+    CHECK(in_order(fixed.err, {"applied 3 third", "applied 4 fourth", "applied 5 fifth"}));
+    CHECK(p.versions() == "1,2,3,4,5");
+    CHECK(p.psql("select count(*) from m2") == "1");
+    for (const char* table : {"m1", "m2", "m3", "m4", "m5"}) CHECK(p.exists(table));
+  }
 }
 
-TEST_CASE("a failing migration leaves the batches before it applied and recorded") {
+TEST_CASE("a failing migration leaves the ones before it applied and recorded, across a non-transactional one") {
   Project p;
   p.write("1_first.sql", migration("create table m1 (x int);"));
   p.write("2_second.sql", migration("create table m2 (x int);\ninsert into m2 values (2);"));
-  // Runs outside a transaction, so it ends the first batch.
+  // Runs outside a transaction, statement by statement.
   p.write("3_index.up.sql", "create index concurrently m2_x on m2 (x);\n");
   p.write("4_fourth.sql", migration("create table m4 (x int);"));
   p.write("5_fifth.sql", migration("create table m5 (x int);\ninsert into m5 values ('five');"));
@@ -417,21 +431,21 @@ TEST_CASE("a failing migration leaves the batches before it applied and recorded
   RunResult failed = p.run({"up"});
   CHECK(failed.exit_code == 1);
   std::string error = error_line(failed);
-  CHECK(contains(error, " ERROR " + p.file("5_fifth.sql") + ":3:24: migration 5 fifth failed (the 3 migrations of "
-                        "its batch were rolled back with it): 22P02: invalid input syntax for type integer: \"five\""));
-  CHECK(in_order(failed.err, {"applied 1 first", "applied 2 second", "applied 3 index"}));
-  CHECK_FALSE(contains(failed.err, "applied 4 fourth"));
-  CHECK(p.versions() == "1,2,3");
+  CHECK(contains(error, " ERROR " + p.file("5_fifth.sql") +
+                            ":3:24: migration 5 fifth failed: 22P02: invalid input syntax for type integer: \"five\""));
+  CHECK(in_order(failed.err, {"applied 1 first", "applied 2 second", "applied 3 index", "applied 4 fourth"}));
+  CHECK(p.versions() == "1,2,3,4");
   CHECK(p.psql("select count(*) from schema_migrations where dirty") == "0");
   CHECK(p.exists("m1"));
   CHECK(p.psql("select count(*) from m2") == "1");
   CHECK(p.psql("select indisvalid from pg_index where indexrelid = 'm2_x'::regclass") == "t");
-  for (const char* table : {"m4", "m5", "m6"}) CHECK_FALSE(p.exists(table));
+  CHECK(p.exists("m4"));
+  for (const char* table : {"m5", "m6"}) CHECK_FALSE(p.exists(table));
 
   p.write("5_fifth.sql", migration("create table m5 (x int);\ninsert into m5 values (5);"));
   RunResult fixed = p.run({"up"});
   CHECK(fixed.exit_code == 0);
-  CHECK(contains(fixed.err, "migrations done applied=3 skipped=3"));
+  CHECK(contains(fixed.err, "migrations done applied=2 skipped=4"));
   CHECK_FALSE(contains(fixed.err, "applied 1 first"));
   CHECK(p.versions() == "1,2,3,4,5,6");
   CHECK(p.psql("select count(*) from m2") == "1");
@@ -440,7 +454,7 @@ TEST_CASE("a failing migration leaves the batches before it applied and recorded
 
 TEST_CASE("an error's column counts characters, not bytes, after multibyte text") {
   Project p;
-  // Multibyte text in an earlier migration of the same batch must not shift the position either.
+  // Multibyte text in an earlier migration of the same run must not shift the position either.
   p.write("1_multibyte.sql",
           migration("create table \"café\" (x int);\ncomment on table \"café\" is 'ü€😀; -- not a comment';"));
   p.write("2_b.sql", migration("create table t2 (x int);\nselect 'ééé', nosuch_col from t2;"));
@@ -449,7 +463,7 @@ TEST_CASE("an error's column counts characters, not bytes, after multibyte text"
   std::string first_error = error_line(first);
   CHECK(contains(first_error, p.file("2_b.sql") + ":3:15: migration 2 b failed"));
   CHECK(contains(first_error, ": 42703: column \"nosuch_col\" does not exist"));
-  CHECK(p.versions() == "");
+  CHECK(p.versions() == "1");
 
   p.write("2_b.sql",
           migration("create table t2 (x int);\nselect 'ééé', x from t2;\nselect '😀😀', missing from t2;"));
@@ -458,7 +472,7 @@ TEST_CASE("an error's column counts characters, not bytes, after multibyte text"
   std::string second_error = error_line(second);
   CHECK(contains(second_error, p.file("2_b.sql") + ":4:14: migration 2 b failed"));
   CHECK(contains(second_error, ": 42703: column \"missing\" does not exist"));
-  CHECK(p.versions() == "");
+  CHECK(p.versions() == "1");
   CHECK_FALSE(p.exists("t2"));
 }
 
@@ -698,9 +712,9 @@ TEST_CASE("a migration that outlives MIGRATION_TIMEOUT_SECONDS is cancelled on t
   CHECK(still_running == 0);
   CHECK(wait_until([&] { return p.backends("application_name = 'schemagate'") == 0; }, 5s));
   CHECK(p.advisory_locks() == 0);
-  // The two share a batch, so neither is there.
-  CHECK(p.versions() == "");
-  CHECK_FALSE(p.exists("quick"));
+  // The one before it committed; the cancelled one left nothing.
+  CHECK(p.versions() == "1");
+  CHECK(p.exists("quick"));
   CHECK_FALSE(p.exists("sleepy"));
 }
 
@@ -1081,7 +1095,6 @@ TEST_CASE("SIGTERM mid-statement cancels it, rolls back, releases the lock and e
 
   Child child = p.spawn({"up"});
   REQUIRE(wait_until([&] {
-    // By wait event: the batch's text outgrows track_activity_query_size before its pg_sleep.
     return p.backends("application_name = 'schemagate' and state = 'active' and wait_event = 'PgSleep'") == 1;
   }, 20s));
   CHECK(p.advisory_locks() == 1);
@@ -1096,8 +1109,8 @@ TEST_CASE("SIGTERM mid-statement cancels it, rolls back, releases the lock and e
   CHECK(still_running == 0);
   CHECK(wait_until([&] { return p.advisory_locks() == 0; }, 5s));
   CHECK(wait_until([&] { return p.backends("application_name = 'schemagate'") == 0; }, 5s));
-  CHECK(p.versions() == "");  // the two share a batch
-  CHECK_FALSE(p.exists("quick"));
+  CHECK(p.versions() == "1");  // committed before the signal
+  CHECK(p.exists("quick"));
   CHECK_FALSE(p.exists("sleepy"));
   CHECK(p.psql("select count(*) from schema_migrations where dirty") == "0");
 
@@ -1135,7 +1148,7 @@ TEST_CASE("a migration's SET lock_timeout = 0 does not switch the lock timeout o
   CHECK(result.exit_code == 1);
   CHECK(contains(error_line(result), "55P03"));
   CHECK(result.seconds < 5);
-  CHECK(p.versions() == "");
+  CHECK(p.versions() == "1");
 }
 
 TEST_CASE("an error without a server position in a non-transactional migration points at its statement") {
@@ -1147,14 +1160,14 @@ TEST_CASE("an error without a server position in a non-transactional migration p
   CHECK(contains(error_line(result), p.file("2_t_x.up.sql") + ":2:1: migration 2 t_x failed part-way"));
 }
 
-TEST_CASE("running out of time names the batch whose statement was cancelled") {
+TEST_CASE("running out of time names the migration whose statement was cancelled") {
   Project p;
   p.write("1_quick.sql", migration("create table quick (x int);"));
   p.write("2_sleepy.sql", migration("select pg_sleep(30);"));
   RunResult result = p.run({"up"}, {{"MIGRATION_TIMEOUT_SECONDS", "1"}});
   CHECK(result.exit_code == 75);
-  CHECK(contains(error_line(result), "while applying the batch 1 quick ... 2 sleepy"));
-  CHECK(p.versions() == "");
+  CHECK(contains(error_line(result), "while applying 2 sleepy: the statement was cancelled"));
+  CHECK(p.versions() == "1");
 }
 
 TEST_CASE("a SIGKILLed runner's statement and lock end with it, and the next run applies cleanly") {

@@ -50,7 +50,7 @@ TEST_CASE("find_flag knows the setting flags and whether each takes a value") {
     REQUIRE(flag != nullptr);
     CHECK(flag->takes_value);
   }
-  for (std::string_view name : {"--no-migrate", "--permissive", "--await", "--skip", "-v", "-q"}) {
+  for (std::string_view name : {"--no-migrate", "--permissive", "--await", "--single-transaction", "--skip", "-v", "-q"}) {
     CAPTURE(name);
     const FlagInfo* flag = find_flag(name);
     REQUIRE(flag != nullptr);
@@ -59,7 +59,7 @@ TEST_CASE("find_flag knows the setting flags and whether each takes a value") {
   CHECK(find_flag("--database_url") == nullptr);
   CHECK(find_flag("--help") == nullptr);
   CHECK(find_flag("") == nullptr);
-  CHECK(all_flags().size() == 17);
+  CHECK(all_flags().size() == 18);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
   CHECK(s.retry_delay == 5000ms);
   CHECK(s.lock_timeout == 5000ms);
   CHECK_FALSE(s.await);
+  CHECK_FALSE(s.single_transaction);
   CHECK(s.critical_tables.empty());
   CHECK(s.log_format == log::Format::text);
   CHECK(s.log_level == log::Level::info);
@@ -54,6 +55,7 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
       {"migrations.retry_delay", "5s"},
       {"migrations.lock_timeout", "5s"},
       {"migrations.await", "false"},
+      {"migrations.single_transaction", "false"},
       {"verify.tables", ""},
       {"log.format", "text"},
       {"log.level", "info"},
@@ -146,6 +148,7 @@ TEST_CASE("every TOML key sets its setting") {
                                "retry_delay = 1.5\n"
                                "lock_timeout = \"2s\"\n"
                                "await = true\n"
+                               "single_transaction = true\n"
                                "command = \"alembic -c 'my conf.ini' upgrade head\"\n"
                                "[verify]\n"
                                "tables = [\"users\", \"audit.\\\"Log, Entries\\\"\"]\n"
@@ -168,6 +171,7 @@ TEST_CASE("every TOML key sets its setting") {
   CHECK(s.retry_delay == 1500ms);
   CHECK(s.lock_timeout == 2000ms);
   CHECK(s.await);
+  CHECK(s.single_transaction);
   CHECK(written(s.critical_tables) == std::vector<std::string>{"users", "audit.\"Log, Entries\""});
   CHECK(s.critical_tables[1].name == "Log, Entries");
   CHECK(s.log_format == log::Format::json);
