@@ -4,6 +4,14 @@
 #include <map>
 
 namespace schemagate::migrate {
+namespace {
+
+// "0043 (add_orders)", or the version alone for a row without a name (a table adopted from dbmate).
+std::string named(const AppliedRow& row) {
+  return row.version_text + (row.name.empty() ? "" : " (" + row.name + ")");
+}
+
+}  // namespace
 
 Result<Plan> plan_up(const std::vector<Migration>& files, const std::vector<AppliedRow>& applied,
                      const std::string& to) {
@@ -40,8 +48,7 @@ Result<Plan> plan_up(const std::vector<Migration>& files, const std::vector<Appl
       continue;
     }
     if (it == by_version.end()) {
-      problems.push_back("version " + row.version_text + (row.name.empty() ? "" : " (" + row.name + ")") +
-                         " is applied but no migration file has it");
+      problems.push_back("version " + named(row) + " is applied but no migration file has it");
       continue;
     }
     if (row.checksum.empty()) {
@@ -73,13 +80,16 @@ Result<std::vector<const Migration*>> plan_down(const std::vector<Migration>& fi
   if (steps == 0) steps = 1;
   for (auto row = applied.rbegin(); row != applied.rend(); ++row) {
     if (to.empty() ? static_cast<int>(chosen.size()) == steps : !version_less(to, row->version)) break;
-    for (const auto& file : files)
-      if (file.version == row->version) chosen.push_back(&file);
+    auto file = std::find_if(files.begin(), files.end(),
+                             [&](const Migration& m) { return m.version == row->version; });
+    if (file == files.end()) continue;
+    if (!file->down.present)
+      return bad_migrations(
+          file->up.path + ": version " + file->version_text + " has no down section to roll back with (" +
+          (file->up.path.ends_with(".up.sql") ? "no .down.sql file" : "no -- migrate:down marker") +
+          "); nothing was rolled back");
+    chosen.push_back(&*file);
   }
-  for (const auto* c : chosen)
-    if (!c->down.present || c->down.sql.empty())
-      return bad_migrations(c->up.path + ": version " + c->version_text +
-                            " has no down section to roll back with; nothing was rolled back");
   return chosen;
 }
 

@@ -22,8 +22,10 @@ Result<Plan> plan_up(const std::vector<Migration>& files, const std::vector<Appl
                      const std::string& to = "");
 
 // SPEC §2 `down`: the applied migrations to roll back, newest first: the newest `steps` (one when
-// zero), or, with `to`, every one newer than it. Empty when nothing is applied. Refuses
-// (BadMigrations) when one of them has no down section. REQUIRES: plan_up accepted the history.
+// zero), or, with `to`, every one newer than it. Empty when nothing is applied. A down section
+// that is present but empty is chosen like any other (the caller removes its row alone). Refuses
+// (BadMigrations) when one of them has no down section.
+// REQUIRES: plan_up accepted the history.
 Result<std::vector<const Migration*>> plan_down(const std::vector<Migration>& files,
                                                 const std::vector<AppliedRow>& applied, int steps,
                                                 const std::string& to);

@@ -23,6 +23,14 @@ Migration file(const std::string& file_name, const std::string& up_sql) {
   return *m;
 }
 
+// A single-file migration with a down section.
+Migration file(const std::string& file_name, const std::string& up_sql, const std::string& down_sql) {
+  auto m = parse_file(file_name, "migrations/" + file_name,
+                      "-- migrate:up\n" + up_sql + "\n-- migrate:down\n" + down_sql);
+  REQUIRE_MESSAGE(m, m.error().message);
+  return *m;
+}
+
 // The tracking row a clean run of `m` leaves.
 AppliedRow applied(const Migration& m) {
   AppliedRow row;
@@ -261,6 +269,60 @@ TEST_CASE("the newest applied version counts even when the history is not in ord
   REQUIRE(plan);
   CHECK(versions(plan->pending) == Versions{"2"});
   CHECK(versions(plan->out_of_order) == Versions{"2"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// plan_down (SPEC §2 `down`)
+
+std::vector<AppliedRow> all_applied(const std::vector<Migration>& files) {
+  std::vector<AppliedRow> rows;
+  for (const Migration& m : files) rows.push_back(applied(m));
+  return rows;
+}
+
+TEST_CASE("down takes the newest applied migration, or --steps of them, or every one above --to") {
+  std::vector<Migration> files = {file("1_a.sql", "select 1;", "select -1;"),
+                                  file("2_b.sql", "select 2;", "select -2;"),
+                                  file("3_c.sql", "select 3;", "select -3;")};
+  std::vector<AppliedRow> rows = all_applied(files);
+  auto one = plan_down(files, rows, 0, "");
+  REQUIRE(one);
+  CHECK(versions(*one) == Versions{"3"});
+  auto two = plan_down(files, rows, 2, "");
+  REQUIRE(two);
+  CHECK(versions(*two) == Versions{"3", "2"});
+  auto to = plan_down(files, rows, 0, "1");
+  REQUIRE(to);
+  CHECK(versions(*to) == Versions{"3", "2"});
+}
+
+TEST_CASE("a present but empty down section is rolled back like any other") {
+  std::vector<Migration> files = {file("1_a.sql", "select 1;", "select -1;"),
+                                  file("2_fix.sql", "update t set x = 1;", "-- irreversible\n")};
+  auto chosen = plan_down(files, all_applied(files), 2, "");
+  REQUIRE(chosen);
+  CHECK(versions(*chosen) == Versions{"2", "1"});
+  CHECK((*chosen)[0]->down.present);
+  CHECK((*chosen)[0]->down.sql.empty());
+}
+
+TEST_CASE("down refuses a migration with no down marker, or no .down.sql, naming which is missing") {
+  std::vector<Migration> single = {file("1_a.sql", "select 1;")};
+  auto no_marker = plan_down(single, all_applied(single), 0, "");
+  REQUIRE_FALSE(no_marker);
+  CHECK(no_marker.error().kind == ErrorKind::BadMigrations);
+  CHECK(no_marker.error().message ==
+        "migrations/1_a.sql: version 1 has no down section to roll back with (no -- migrate:down marker); "
+        "nothing was rolled back");
+
+  auto up_only = parse_file("0002_b.up.sql", "migrations/0002_b.up.sql", "select 2;");
+  REQUIRE(up_only);
+  std::vector<Migration> pair = {*up_only};
+  auto no_file = plan_down(pair, all_applied(pair), 0, "");
+  REQUIRE_FALSE(no_file);
+  CHECK(no_file.error().message ==
+        "migrations/0002_b.up.sql: version 0002 has no down section to roll back with (no .down.sql file); "
+        "nothing was rolled back");
 }
 
 }  // namespace
