@@ -98,6 +98,7 @@ Result<std::string> describe_up(db::Connection& conn, const Inputs& inputs, cons
   if (!history) return history.error();
   auto plan = plan_up(inputs.files, *history, to);
   if (!plan) return plan.error();
+  if (std::string future = future_warning(*plan, inputs.files); !future.empty()) log::warn(future);
   std::string out =
       "-- " + std::to_string(plan->pending.size()) + " pending migration(s); nothing is applied (--dry-run)\n";
   for (const auto* p : plan->pending) {
