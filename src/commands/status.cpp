@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "commands/commands.h"
 #include "commands/inputs.h"
 #include "migrate/alembic/current.h"
@@ -64,15 +66,19 @@ Status status(Context& ctx) {
 
   const std::vector<const migrate::Migration*> none;
   const auto& pending = plan ? plan->pending : none;
+  // Shown even when the plan fails, as `dirty` is; unknown (false) when the files cannot be read.
+  auto is_future = [&](const migrate::AppliedRow& r) { return m && migrate::is_future(m->files, r); };
+  size_t future = std::count_if(history->begin(), history->end(), is_future);
   std::string out;
   if (ctx.invocation.json) {
     out = "{\"applied\":[";
     for (size_t i = 0; i < history->size(); ++i) {
       const auto& r = (*history)[i];
-      out += std::string(i ? "," : "") + "{\"version\":" + json_string(r.version_text) + ",\"name\":" +
-             json_string(r.name) + ",\"applied_at\":" + json_string(r.applied_at) +
+      out += std::string(i ? "," : "") + "{\"version\":" + json_string(r.version_text) +
+             ",\"name\":" + json_string(r.name) + ",\"applied_at\":" + json_string(r.applied_at) +
              ",\"duration_ms\":" + (r.duration_ms.empty() ? "null" : r.duration_ms) +
-             ",\"dirty\":" + (r.is_dirty ? "true" : "false") + "}";
+             ",\"dirty\":" + (r.is_dirty ? "true" : "false") +
+             ",\"future\":" + (is_future(r) ? "true" : "false") + "}";
     }
     out += "],\"pending\":[";
     for (size_t i = 0; i < pending.size(); ++i)
@@ -82,9 +88,13 @@ Status status(Context& ctx) {
   } else {
     for (const auto& r : *history)
       out += "applied  " + r.version_text + "  " + r.name + "  " + r.applied_at +
-             (r.duration_ms.empty() ? "" : "  " + r.duration_ms + " ms") + (r.is_dirty ? "  DIRTY" : "") + "\n";
+             (r.duration_ms.empty() ? "" : "  " + r.duration_ms + " ms") + (r.is_dirty ? "  DIRTY" : "") +
+             (is_future(r) ? "  FUTURE" : "") + "\n";
     for (const auto* p : pending) out += "pending  " + p->version_text + "  " + p->name + "  " + p->up.path + "\n";
-    out += std::to_string(history->size()) + " applied, " + std::to_string(pending.size()) + " pending\n";
+    out +=
+        std::to_string(history->size()) + " applied, " + std::to_string(pending.size()) + " pending" +
+        (future ? ", " + std::to_string(future) + " future (applied, newer than every migration file)" : "") +
+        "\n";
   }
   print(out);
   if (!plan) return plan.error();

@@ -52,6 +52,15 @@ Status repair(db::Connection& conn, const Inputs& inputs, const UpOptions& optio
     const Migration* file = nullptr;
     for (const auto& f : inputs.files)
       if (f.version == row.version) file = &f;
+    // A future migration is no problem to mend (SPEC §1 step 5): forgetting it would make the
+    // newer release, rolled forward again, run it a second time. One left dirty never finished,
+    // so it is forgotten as before and runs again.
+    if (!file && !row.is_dirty && is_future(inputs.files, row)) {
+      log::info("keeping future version " + row.version_text +
+                (row.name.empty() ? "" : " (" + row.name + ")") +
+                ": newer than every migration file, as after rolling back to an older release");
+      continue;
+    }
     if (!file) {
       log::warn("forgetting version " + row.version_text + (row.name.empty() ? "" : " (" + row.name + ")") +
                 ": no migration file has it");

@@ -15,7 +15,8 @@ Status stamp(db::Connection& conn, const Inputs& inputs, const std::string& vers
              const Interrupt& stop);
 
 // After a person has checked the database: stores the files' current checksums, clears dirty
-// marks, and forgets applied versions whose files are gone; logs each change. Refuses
+// marks, and forgets applied versions whose files are gone, except future ones (plan.h: newer than
+// every file) not left dirty, which it keeps and names; logs each change. Refuses
 // (BadMigrations) with no files at all: forgetting every applied version is never what a person
 // checked.
 Status repair(db::Connection& conn, const Inputs& inputs, const UpOptions& options, const Interrupt& stop);

@@ -178,10 +178,10 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
     s.path = std::string(path);
     s.first_line = mk.line + 1;
     s.sql = text.substr(mk.body_begin, end - mk.body_begin);
-    // A section of blanks and comments (what `schemagate new` writes) has nothing to run: a down
-    // that would only delete the tracking row is no down at all.
+    // The marker makes the section present, as in dbmate; a down of blanks and comments (an
+    // irreversible data fix, what `schemagate new` writes) has nothing to run: `down` removes the
+    // row alone (SPEC §2), so its SQL is left empty, as a blank .down.sql's is.
     if (!mk.is_up && sql::is_blank(s.sql)) {
-      s.present = false;
       s.sql.clear();
       return;
     }

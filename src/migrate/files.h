@@ -10,9 +10,11 @@ namespace schemagate::migrate {
 
 // One direction of a migration: the SQL as written and where it starts in its file.
 struct Section {
+  // Its marker or its file is there. A down section that is present with empty `sql` (it held only
+  // blanks and comments) rolls back by removing the row alone; one not present refuses (SPEC §2).
   bool present = false;
   std::string path;     // the file it came from
-  std::string sql;
+  std::string sql;      // a down section's (and a pair file's) is empty when only blanks and comments
   int first_line = 1;   // line of the file on which `sql` begins
   bool transaction_false = false;  // its marker says transaction:false (script.h decides the rest)
 };

@@ -141,6 +141,9 @@ Status up(db::Connection& conn, const Inputs& inputs, const UpOptions& options, 
   auto history = read_history(conn, inputs.table, stop);
   if (!history) return history.error();
   auto plan = plan_up(inputs.files, *history, options.to);
+  // Said once, here, whichever way the run goes on: every mode passes this first look.
+  if (std::string future = plan ? future_warning(*plan, inputs.files) : ""; !future.empty())
+    log::warn(future);
   if (plan && plan->pending.empty() && plan->unrecorded.empty()) {
     log::info("database is up to date", {{"applied", std::to_string(history->size())}});
     return {};

@@ -858,11 +858,11 @@ TEST_CASE("status lists applied and pending migrations, as text and JSON, and ex
 
   RunResult json = p.run({"status", "--json"});
   CHECK(json.exit_code == 3);
-  CHECK(std::regex_match(json.out,
-                         std::regex("\\{\"applied\":\\[\\{\"version\":\"1\",\"name\":\"a\",\"applied_at\":\"[^\"]+\","
-                                    "\"duration_ms\":\\d+,\"dirty\":false\\}\\],"
-                                    "\"pending\":\\[\\{\"version\":\"2\",\"name\":\"b\",\"path\":\"" +
-                                    p.file("2_b.sql") + "\"\\}\\],\"problem\":null\\}\n")));
+  CHECK(std::regex_match(
+      json.out, std::regex("\\{\"applied\":\\[\\{\"version\":\"1\",\"name\":\"a\",\"applied_at\":\"[^\"]+\","
+                           "\"duration_ms\":\\d+,\"dirty\":false,\"future\":false\\}\\],"
+                           "\"pending\":\\[\\{\"version\":\"2\",\"name\":\"b\",\"path\":\"" +
+                           p.file("2_b.sql") + "\"\\}\\],\"problem\":null\\}\n")));
 
   REQUIRE(p.run({"up"}).exit_code == 0);
   RunResult current = p.run({"status"});
@@ -895,8 +895,8 @@ TEST_CASE("status --json prints its document with the problem when the files can
     RunResult json = p.run({"status", "--json"});
     CHECK(json.exit_code == 65);
     CHECK(json.out.starts_with("{\"applied\":[{\"version\":\"1\",\"name\":\"a\",\"applied_at\":\""));
-    CHECK(contains(json.out,
-                   ",\"dirty\":false}],\"pending\":[],\"problem\":\"" + p.dir().path() + "/" + c.problem));
+    CHECK(contains(json.out, ",\"dirty\":false,\"future\":false}],\"pending\":[],\"problem\":\"" +
+                                 p.dir().path() + "/" + c.problem));
     CHECK(json.out.ends_with("\"}\n"));
     CHECK(lines_of(json.out).size() == 1);
     CHECK(contains(error_line(json), p.dir().path() + "/"));

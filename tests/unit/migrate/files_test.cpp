@@ -36,6 +36,25 @@ TEST_CASE("a single file has its up and down sections and the line each starts o
   CHECK(m.down.first_line == 5);
 }
 
+TEST_CASE("a down marker followed by nothing, or only comments, is a present but empty down section") {
+  // dbmate and golang-migrate roll such a version back by removing its row (SPEC §2 `down`): only
+  // a missing marker means there is no down section.
+  for (std::string down : {"", "\n\n", "-- irreversible: the data fix stays\n", "/* nothing */ \n-- x\n"}) {
+    CAPTURE(down);
+    Migration m = parsed("0003_fix.sql", "-- migrate:up\nupdate t set x = 1;\n-- migrate:down\n" + down);
+    CHECK(m.down.present);
+    CHECK(m.down.sql == "");
+    CHECK(m.down.path == "0003_fix.sql");
+  }
+  CHECK_FALSE(parsed("0003_fix.sql", "-- migrate:up\nupdate t set x = 1;\n").down.present);
+}
+
+TEST_CASE("a .down.sql of blanks and comments is a present but empty down section") {
+  Migration m = parsed("0003_fix.down.sql", "-- irreversible\n\n");
+  CHECK(m.down.present);
+  CHECK(m.down.sql == "");
+}
+
 TEST_CASE("markers are found with CRLF line ends and a BOM") {
   Migration m = parsed("4_x.sql", "\xEF\xBB\xBF-- migrate:up\r\nselect 1;\r\n-- migrate:down\r\nselect 2;\r\n");
   CHECK(m.up.sql == "select 1;\r\n");

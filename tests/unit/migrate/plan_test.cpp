@@ -23,6 +23,14 @@ Migration file(const std::string& file_name, const std::string& up_sql) {
   return *m;
 }
 
+// A single-file migration with a down section.
+Migration file(const std::string& file_name, const std::string& up_sql, const std::string& down_sql) {
+  auto m = parse_file(file_name, "migrations/" + file_name,
+                      "-- migrate:up\n" + up_sql + "\n-- migrate:down\n" + down_sql);
+  REQUIRE_MESSAGE(m, m.error().message);
+  return *m;
+}
+
 // The tracking row a clean run of `m` leaves.
 AppliedRow applied(const Migration& m) {
   AppliedRow row;
@@ -261,6 +269,166 @@ TEST_CASE("the newest applied version counts even when the history is not in ord
   REQUIRE(plan);
   CHECK(versions(plan->pending) == Versions{"2"});
   CHECK(versions(plan->out_of_order) == Versions{"2"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Future migrations: applied by a newer release whose image was rolled back (SPEC §1 step 5)
+
+// Files 0001..00NN, each applied.
+std::vector<Migration> numbered(int count) {
+  std::vector<Migration> files;
+  for (int i = 1; i <= count; ++i) {
+    std::string v = (i < 10 ? "000" : "00") + std::to_string(i);
+    files.push_back(file(v + "_m" + std::to_string(i) + ".sql", "select " + std::to_string(i) + ";"));
+  }
+  return files;
+}
+
+std::vector<AppliedRow> all_applied(const std::vector<Migration>& files) {
+  std::vector<AppliedRow> rows;
+  for (const Migration& m : files) rows.push_back(applied(m));
+  return rows;
+}
+
+TEST_CASE("an applied version newer than every file is a future migration, not an error") {
+  std::vector<Migration> newer = numbered(43);
+  std::vector<Migration> files(newer.begin(), newer.end() - 1);  // the previous image: up to 0042
+  auto plan = plan_up(files, all_applied(newer));
+  REQUIRE(plan);
+  CHECK(plan->pending.empty());
+  CHECK(plan->unrecorded.empty());
+  REQUIRE(plan->future.size() == 1);
+  CHECK(plan->future[0].version_text == "0043");
+  CHECK(future_warning(*plan, files) ==
+        "version 0043 (m43) is applied but newer than every migration file (the newest is 0042): a future "
+        "migration, as after rolling back to an older release; it is left applied and the run goes on");
+}
+
+TEST_CASE("several future migrations are named in one warning, oldest first") {
+  std::vector<Migration> newer = numbered(5);
+  std::vector<Migration> files(newer.begin(), newer.begin() + 3);
+  auto plan = plan_up(files, all_applied(newer));
+  REQUIRE(plan);
+  CHECK(future_warning(*plan, files) ==
+        "versions 0004 (m4), 0005 (m5) are applied but newer than every migration file (the newest is 0003): "
+        "future migrations, as after rolling back to an older release; they are left applied and the run "
+        "goes on");
+}
+
+TEST_CASE("a plan without future migrations has no warning") {
+  std::vector<Migration> files = numbered(2);
+  auto plan = plan_up(files, all_applied(files));
+  REQUIRE(plan);
+  CHECK(plan->future.empty());
+  CHECK(future_warning(*plan, files) == "");
+}
+
+TEST_CASE("a version is future only when it is newer than the newest file, compared numerically") {
+  std::vector<Migration> files = {file("9_a.sql", "select 9;"), file("10_b.sql", "select 10;")};
+  auto plan = plan_up(files, {applied(files[0]), row("11", "11", "c", sha256_hex("x")),
+                              row("20240101120000", "20240101120000", "", "")});
+  REQUIRE(plan);
+  CHECK(versions(plan->pending) == Versions{"10"});
+  REQUIRE(plan->future.size() == 2);
+  CHECK(plan->future[0].version_text == "11");
+  CHECK(plan->future[1].version_text == "20240101120000");
+  CHECK(is_future(files, plan->future[0]));
+  CHECK_FALSE(is_future(files, applied(files[1])));
+}
+
+TEST_CASE("an applied version missing below the newest file is still refused, future ones beside it or not") {
+  std::vector<Migration> newer = numbered(43);
+  std::vector<Migration> files(newer.begin(), newer.end() - 1);
+  files.erase(files.begin() + 40);  // 0041 removed, 0042 kept
+  CHECK(error_of(plan_up(files, all_applied(newer))) ==
+        "version 0041 (m41) is applied but no migration file has it" + kRepairAdvice);
+}
+
+TEST_CASE("with no files at all an applied version is missing, not future") {
+  // An empty directory is far likelier a wrong MIGRATIONS_DIR than an image from before the first migration.
+  CHECK_FALSE(is_future({}, row("1", "0001", "a", sha256_hex("x"))));
+  CHECK(error_of(plan_up({}, {row("1", "0001", "a", sha256_hex("x"))})) ==
+        "version 0001 (a) is applied but no migration file has it" + kRepairAdvice);
+}
+
+TEST_CASE("a future migration left dirty is refused: a run stopped part-way through it") {
+  std::vector<Migration> files = {file("0001_a.sql", "select 1;")};
+  CHECK(error_of(plan_up(files, {applied(files[0]), row("2", "0002", "b", "", true)})) ==
+        "version 0002 is marked dirty: a run stopped part-way through it" + kRepairAdvice);
+}
+
+TEST_CASE(
+    "golang-migrate's single row newer than every file: the files count as applied, the row is future") {
+  std::vector<Migration> files = {file("1_a.sql", "select 1;"), file("2_b.sql", "select 2;")};
+  AppliedRow single = row("3", "3", "", "");
+  single.covers_older = true;
+  auto plan = plan_up(files, {single});
+  REQUIRE(plan);
+  CHECK(plan->pending.empty());
+  CHECK(versions(plan->unrecorded) == Versions{"1", "2"});
+  REQUIRE(plan->future.size() == 1);
+  CHECK(plan->future[0].version_text == "3");
+}
+
+// ---------------------------------------------------------------------------------------------
+// plan_down (SPEC §2 `down`)
+
+TEST_CASE("down takes the newest applied migration, or --steps of them, or every one above --to") {
+  std::vector<Migration> files = {file("1_a.sql", "select 1;", "select -1;"),
+                                  file("2_b.sql", "select 2;", "select -2;"),
+                                  file("3_c.sql", "select 3;", "select -3;")};
+  std::vector<AppliedRow> rows = all_applied(files);
+  auto one = plan_down(files, rows, 0, "");
+  REQUIRE(one);
+  CHECK(versions(*one) == Versions{"3"});
+  auto two = plan_down(files, rows, 2, "");
+  REQUIRE(two);
+  CHECK(versions(*two) == Versions{"3", "2"});
+  auto to = plan_down(files, rows, 0, "1");
+  REQUIRE(to);
+  CHECK(versions(*to) == Versions{"3", "2"});
+}
+
+TEST_CASE("a present but empty down section is rolled back like any other") {
+  std::vector<Migration> files = {file("1_a.sql", "select 1;", "select -1;"),
+                                  file("2_fix.sql", "update t set x = 1;", "-- irreversible\n")};
+  auto chosen = plan_down(files, all_applied(files), 2, "");
+  REQUIRE(chosen);
+  CHECK(versions(*chosen) == Versions{"2", "1"});
+  CHECK((*chosen)[0]->down.present);
+  CHECK((*chosen)[0]->down.sql.empty());
+}
+
+TEST_CASE("down refuses a migration with no down marker, or no .down.sql, naming which is missing") {
+  std::vector<Migration> single = {file("1_a.sql", "select 1;")};
+  auto no_marker = plan_down(single, all_applied(single), 0, "");
+  REQUIRE_FALSE(no_marker);
+  CHECK(no_marker.error().kind == ErrorKind::BadMigrations);
+  CHECK(no_marker.error().message ==
+        "migrations/1_a.sql: version 1 has no down section to roll back with (no -- migrate:down marker); "
+        "nothing was rolled back");
+
+  auto up_only = parse_file("0002_b.up.sql", "migrations/0002_b.up.sql", "select 2;");
+  REQUIRE(up_only);
+  std::vector<Migration> pair = {*up_only};
+  auto no_file = plan_down(pair, all_applied(pair), 0, "");
+  REQUIRE_FALSE(no_file);
+  CHECK(no_file.error().message ==
+        "migrations/0002_b.up.sql: version 0002 has no down section to roll back with (no .down.sql file); "
+        "nothing was rolled back");
+}
+
+TEST_CASE("down refuses a future migration: no file here holds its down section") {
+  std::vector<Migration> files = {file("1_a.sql", "select 1;", "select -1;")};
+  std::vector<AppliedRow> rows = {applied(files[0]), row("2", "0002", "b", sha256_hex("select 2;\n"))};
+  for (auto chosen : {plan_down(files, rows, 0, ""), plan_down(files, rows, 0, "0")}) {
+    REQUIRE_FALSE(chosen);
+    CHECK(chosen.error().kind == ErrorKind::BadMigrations);
+    CHECK(chosen.error().message ==
+          "version 0002 (b) has no migration file here: a future migration, applied by a newer release; roll "
+          "it "
+          "back with that release's files. Nothing was rolled back");
+  }
 }
 
 }  // namespace
