@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "log/log.h"
+#include "migrate/alembic/command_line.h"
 #include "wait/wait.h"
 
 namespace schemagate::commands {

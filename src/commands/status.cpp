@@ -2,8 +2,9 @@
 
 #include "commands/commands.h"
 #include "commands/inputs.h"
+#include "migrate/alembic/command_line.h"
 #include "migrate/alembic/current.h"
-#include "migrate/alembic/graph.h"
+#include "migrate/alembic/upgrade.h"
 #include "migrate/plan.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -11,13 +12,19 @@
 namespace schemagate::commands {
 namespace {
 
-// An Alembic project's status, as `alembic current` and `alembic heads` would give it.
+// An Alembic project's status, as `alembic current` and `alembic heads` would give it, and what
+// MIGRATE_COMMAND's upgrade would run.
 Status alembic_status(const Context& ctx, db::Connection& conn, const migrate::alembic::Project& project) {
   auto read = migrate::alembic::read_current(conn, ctx.gate.interrupt());
   if (!read) return read.error();
-  const std::vector<std::string>& current = *read;
+  const std::vector<std::string>& rows = *read;
+  auto current = migrate::alembic::current(project, rows);
   auto heads = migrate::alembic::heads(project);
-  auto pending = migrate::alembic::pending(project, current);
+  auto target = migrate::alembic::upgrade_target(ctx.settings.migrate_command);
+  auto pending = current ? migrate::alembic::pending(project, rows, target)
+                         : Result<std::vector<std::string>>(current.error());
+  // A row naming no revision has no place in the graph: shown as it is, with the problem.
+  const std::vector<std::string>& shown = current ? *current : rows;
   auto list = [](const std::vector<std::string>& ids, bool json) {
     std::string out;
     for (const auto& id : ids) out += (out.empty() ? "" : json ? "," : " ") + (json ? json_string(id) : id);
@@ -25,17 +32,16 @@ Status alembic_status(const Context& ctx, db::Connection& conn, const migrate::a
   };
   std::string out;
   if (ctx.invocation.json) {
-    out = "{\"alembic\":{\"current\":[" + list(current, true) + "],\"heads\":[" + list(heads, true) +
-          "],\"pending\":[" + (pending ? list(*pending, true) : "") + "]},\"problem\":" +
-          (pending ? std::string("null") : json_string(pending.error().message)) + "}\n";
+    out = "{\"alembic\":{\"current\":[" + list(shown, true) + "],\"heads\":[" + list(heads, true) +
+          "],\"pending\":[" + (pending ? list(*pending, true) : "") +
+          "]},\"problem\":" + (pending ? std::string("null") : json_string(pending.error().message)) + "}\n";
   } else {
-    out = "alembic current: " + (current.empty() ? std::string("(none)") : list(current, false)) + "\n" +
+    out = "alembic current: " + (shown.empty() ? std::string("(none)") : list(shown, false)) + "\n" +
           "alembic head:    " + (heads.empty() ? std::string("(none)") : list(heads, false)) + "\n";
     if (pending) out += "pending: " + (pending->empty() ? std::string("none") : list(*pending, false)) + "\n";
   }
   print(out);
   if (!pending) return pending.error();
-  if (auto head = migrate::alembic::single_head(project); !head) return head.error();
   if (!pending->empty())
     return still_pending(std::to_string(pending->size()) + " pending Alembic revision(s)");
   return {};

@@ -2,8 +2,10 @@
 
 #include "exec/child.h"
 #include "log/log.h"
+#include "migrate/alembic/command_line.h"
 #include "migrate/alembic/current.h"
-#include "migrate/alembic/graph.h"
+#include "migrate/alembic/text.h"
+#include "migrate/alembic/upgrade.h"
 #include "migrate/lock.h"
 
 namespace schemagate::migrate {
@@ -11,20 +13,21 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// What an Alembic project's database still lacks: one query on alembic_version, no lock.
+// What `alembic upgrade <target>` would run on this database (alembic/upgrade.h): one query on
+// alembic_version, no lock.
 Result<std::vector<std::string>> alembic_pending(db::Connection& conn, const alembic::Project& project,
-                                                 const Interrupt& stop) {
-  if (auto head = alembic::single_head(project); !head) return head.error();
-  auto current = alembic::read_current(conn, stop);
-  if (!current) return current.error();
-  return alembic::pending(project, *current);
+                                                 const std::string& target, const Interrupt& stop) {
+  auto rows = alembic::read_current(conn, stop);
+  if (!rows) return rows.error();
+  return alembic::pending(project, *rows, target);
 }
 
-Status await_alembic(db::Connection& conn, const alembic::Project& project, Deadline deadline, const Interrupt& stop) {
+Status await_alembic(db::Connection& conn, const alembic::Project& project, const std::string& target,
+                     Deadline deadline, const Interrupt& stop) {
   log::info("waiting for another runner to apply the pending Alembic revisions (MIGRATIONS_AWAIT)");
   for (;;) {
     if (int sig = stop.sleep_until(Deadline::after(milliseconds(500)).earlier(deadline))) return interrupted(sig);
-    auto pending = alembic_pending(conn, project, stop);
+    auto pending = alembic_pending(conn, project, target, stop);
     if (!pending) return pending.error();
     if (pending->empty()) {
       log::info("migrations applied by another runner");
@@ -70,15 +73,21 @@ Status up_with_command(db::Connection& conn, const Inputs& inputs, const UpOptio
   const alembic::Project* alembic = inputs.alembic ? &*inputs.alembic : nullptr;
   Deadline deadline = options.timeout.count() ? Deadline::after(options.timeout) : Deadline::never();
 
+  // The command's upgrade target, or every head when schemagate cannot tell what it aims at.
+  const std::string target = alembic::upgrade_target(inputs.command);
   if (alembic) {
-    auto pending = alembic_pending(conn, *alembic, stop);
+    auto pending = alembic_pending(conn, *alembic, target, stop);
     if (!pending) return pending.error();
     if (pending->empty()) {
       auto heads = alembic::heads(*alembic);
-      log::info("database is up to date", {{"alembic_head", heads.empty() ? "none" : heads.front()}});
+      std::string head = heads.empty() ? "none" : alembic::joined(heads, ",");
+      if (target == "head" || target == "heads")
+        log::info("database is up to date", {{"alembic_head", head}});
+      else
+        log::info("database is up to date", {{"alembic_head", head}, {"alembic_target", target}});
       return {};
     }
-    if (options.mode == Mode::await) return await_alembic(conn, *alembic, deadline, stop);
+    if (options.mode == Mode::await) return await_alembic(conn, *alembic, target, deadline, stop);
     if (options.mode == Mode::check_only)
       return still_pending(std::to_string(pending->size()) + " pending Alembic revision(s): " + listed(*pending) + "; " +
                            options.check_only_because);
@@ -95,7 +104,7 @@ Status up_with_command(db::Connection& conn, const Inputs& inputs, const UpOptio
   if (!locked) return locked.error();
   if (alembic) {
     // Under the lock, look again: another replica may have upgraded meanwhile.
-    auto pending = alembic_pending(conn, *alembic, stop);
+    auto pending = alembic_pending(conn, *alembic, target, stop);
     if (!pending) return pending.error();
     if (pending->empty()) {
       log::info("database is up to date: another runner applied the migrations");

@@ -4,8 +4,9 @@
 
 #include "db/sqlstate.h"
 #include "log/log.h"
+#include "migrate/alembic/command_line.h"
 #include "migrate/alembic/current.h"
-#include "migrate/alembic/graph.h"
+#include "migrate/alembic/upgrade.h"
 #include "migrate/apply.h"
 #include "migrate/command.h"
 #include "migrate/history.h"
@@ -169,10 +170,13 @@ Result<Progress> progress(db::Connection& conn, const Inputs& inputs, const Inte
   if (!inputs.command.empty()) {
     if (!inputs.alembic) return p;
     // An unreadable alembic_version reads as no revision, as before the first upgrade.
-    auto current = alembic::read_current(conn, stop);
-    std::vector<std::string> ids = current ? *current : std::vector<std::string>{};
-    p.current = listed(ids);
-    if (auto pending = alembic::pending(*inputs.alembic, ids); pending) p.pending = *pending;
+    auto rows = alembic::read_current(conn, stop);
+    std::vector<std::string> ids = rows ? *rows : std::vector<std::string>{};
+    // What `alembic current` prints; the rows themselves when one names no revision.
+    auto current = alembic::current(*inputs.alembic, ids);
+    p.current = listed(current ? *current : ids);
+    auto target = alembic::upgrade_target(inputs.command);
+    if (auto pending = alembic::pending(*inputs.alembic, ids, target); pending) p.pending = *pending;
     return p;
   }
   auto history = read_history(conn, inputs.table, stop);

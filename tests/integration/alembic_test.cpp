@@ -2,6 +2,7 @@
 // command (MIGRATE_COMMAND) in a copy of the fixture project (tests/fixtures/alembic), and reads
 // the revision files itself, without Python, for the restart path, check-only mode, --await and
 // `status`. Every case checks the exit code, the log, and alembic_version and the tables after.
+// The project, a copy of the fixture with a database of its own: tests/support/alembic_project.h.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/alembic_project.h"
 #include "support/gate.h"
 #include "support/log_lines.h"
 #include "support/migrations.h"
@@ -36,72 +38,6 @@ const std::string kHead = "3c4d5e6f7081";
 const std::string kFails = "4d5e6f708192";
 const std::string kSecondHead = "5e6f708192a3";
 const std::string kMerge = "6f708192a3b4";
-
-const std::string kUpgrade = "alembic upgrade head";
-
-// tests/fixtures/alembic, next to this file's directory ($SCHEMAGATE_FIXTURES overrides).
-std::string fixture_dir() {
-  if (const char* dir = std::getenv("SCHEMAGATE_FIXTURES"); dir != nullptr && *dir)
-    return std::string(dir) + "/alembic";
-  return (fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "alembic").string();
-}
-
-// Runs as a user's entrypoint runs them in an Alembic project: MIGRATE_COMMAND="alembic upgrade
-// head", and no MIGRATIONS_DIR, so schemagate's default `migrations/` is Alembic's script directory,
-// as in many projects. Alembic is Python, slow to start on a loaded machine: the migrate step gets
-// two minutes, and a run half a minute more before the test gives up on it.
-const RunDefaults kAlembicRuns = {
-    .env = {{"MIGRATE_COMMAND", kUpgrade}, {"MIGRATION_TIMEOUT_SECONDS", "120"}},
-    .unset = {"MIGRATIONS_DIR"},
-    .timeout = 150s};
-
-// A copy of the fixture project as the working directory, with a database of its own; schemagate
-// and the real alembic run in it.
-class AlembicProject : public WorkdirProject {
- public:
-  AlembicProject() : WorkdirProject("alembic", kAlembicRuns) {
-    REQUIRE_MESSAGE(fs::exists(fixture_dir() + "/alembic.ini"), ("no Alembic fixture at " + fixture_dir()));
-    fs::copy(fixture_dir(), path(), fs::copy_options::recursive);
-    std::error_code ignored;
-    fs::remove_all(file("migrations/__pycache__"), ignored);
-    fs::remove_all(file("migrations/versions/__pycache__"), ignored);
-  }
-
-  // Copies extra/<name> (the failing revision, the second head, the merge) into versions/.
-  void add_revision(const std::string& name) const {
-    fs::copy_file(file("extra/" + name), file("migrations/versions/" + name));
-  }
-
-  // The real `alembic` (Debian's package) in the project's directory, on the same database.
-  RunResult alembic(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv{"alembic"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    RunOptions options;
-    options.env = {{"DATABASE_URL", project().cluster().url(project().db())}};
-    options.cwd = path();
-    RunResult result = testing::run(argv, options);
-    INFO("alembic ", args.empty() ? "" : args[0], ": ", result.err);
-    REQUIRE(result.exit_code == 0);
-    return result;
-  }
-  // What `alembic current` says is applied: its first word, or "" for nothing.
-  std::string alembic_current() const {
-    std::string out = alembic({"current"}).out;
-    return out.substr(0, out.find_first_of(" \n"));
-  }
-
-  // alembic_version's rows, sorted and comma-separated; "-" when the table does not exist.
-  std::string version() const {
-    if (!project().exists("alembic_version")) return "-";
-    return project().psql(
-        "select coalesce(string_agg(version_num, ',' order by version_num), '') from alembic_version");
-  }
-  // upgrade_log: the revisions that ran, in the order they ran; "-" when it does not exist.
-  std::string upgrades() const {
-    if (!project().exists("upgrade_log")) return "-";
-    return project().psql("select coalesce(string_agg(revision, ',' order by at), '') from upgrade_log");
-  }
-};
 
 const std::vector<std::string> kApp = {"--", "sh", "-c", "echo \"app started $SCHEMAGATE_STATUS\""};
 
@@ -340,15 +276,17 @@ TEST_CASE("--await past the migration timeout exits 75 naming what is still pend
   CHECK(a.version() == kRev1);
 }
 
-TEST_CASE("a project with two heads is exit 65 naming both; once merged it upgrades") {
+TEST_CASE("upgrade head with two heads is exit 65 naming both, as Alembic refuses; once merged it upgrades") {
   AlembicProject a;
   a.add_revision(kSecondHead + "_second_head.py");
   std::string heads = a.alembic({"heads"}).out;
   CHECK(contains(heads, kHead + " (head)"));
   CHECK(contains(heads, kSecondHead + " (head)"));
 
-  const std::string several = " ERROR several Alembic heads: " + kHead + ", " + kSecondHead +
-                              " (merge them with `alembic merge heads`)";
+  const std::string several =
+      " ERROR several Alembic heads: " + kHead + ", " + kSecondHead +
+      "; `alembic upgrade head` refuses to choose between them (upgrade them all with "
+      "`alembic upgrade heads`, or merge them with `alembic merge heads`)";
   RunResult result = a.run(kApp);
   CAPTURE(result.err);
   CHECK(result.exit_code == 65);
@@ -356,6 +294,10 @@ TEST_CASE("a project with two heads is exit 65 naming both; once merged it upgra
   CHECK(error_line(result).ends_with(several));
   CHECK_FALSE(contains(result.err, "running the migrate command"));
   CHECK(a.version() == "-");
+  // Alembic itself refuses the same.
+  RunResult refused = a.alembic_may_fail({"upgrade", "head"});
+  CHECK(refused.exit_code != 0);
+  CHECK(contains(refused.err, "Multiple head revisions are present for given argument 'head'"));
 
   RunResult check_only = a.run(kApp, {{"AUTO_MIGRATE_ON_STARTUP", "false"}});
   CHECK(check_only.exit_code == 65);

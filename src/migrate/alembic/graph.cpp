@@ -1,7 +1,6 @@
 #include "migrate/alembic/graph.h"
 
-#include <map>
-#include <set>
+#include <algorithm>
 #include <utility>
 
 #include "migrate/alembic/text.h"
@@ -9,124 +8,186 @@
 namespace schemagate::migrate::alembic {
 namespace {
 
-std::string single_quoted(std::string_view id) { return "'" + std::string(id) + "'"; }
+using Node = Graph::Node;
+using Nodes = Graph::Nodes;
 
-std::map<std::string, const Revision*> revisions_by_id(const Project& project) {
-  std::map<std::string, const Revision*> by_id;
-  for (const Revision& r : project.revisions) by_id.emplace(r.id, &r);
-  return by_id;
+void add_unique(Nodes& nodes, Node n) {
+  if (std::find(nodes.begin(), nodes.end(), n) == nodes.end()) nodes.push_back(n);
 }
 
-}  // namespace
-
-Status check_graph(const std::vector<Revision>& revisions) {
-  std::map<std::string, const Revision*> by_id;
-  for (const Revision& r : revisions) {
-    auto [slot, inserted] = by_id.emplace(r.id, &r);
-    if (!inserted)
-      return bad_migrations(at_line(r.path, r.line) + ": duplicate revision id " + single_quoted(r.id) +
-                            " (also " + at_line(slot->second->path, slot->second->line) + ")");
-  }
-  for (const Revision& r : revisions)
-    for (const std::string& parent : r.parents)
-      if (!by_id.count(parent))
-        return bad_migrations(at_line(r.path, r.parents_line) + ": down_revision names " +
-                              single_quoted(parent) + ", which no revision file has");
-
-  // Depth-first along parents; meeting a revision still on the path is a cycle.
+// Depth-first along down_revision and depends_on (Alembic's _detect_cycles looks along both);
+// meeting a revision still on the path is a cycle, reported where the cycle's first edge is written.
+Status check_cycles(const std::vector<Revision>& revisions, const std::vector<Nodes>& down) {
   enum class Mark { Unseen, OnPath, Done };
-  std::map<std::string, Mark> marks;
-  for (const Revision& start : revisions) {
-    if (marks[start.id] != Mark::Unseen) continue;
-    std::vector<std::pair<const Revision*, size_t>> path{{&start, 0}};
-    marks[start.id] = Mark::OnPath;
+  std::vector<Mark> marks(revisions.size(), Mark::Unseen);
+  for (Node start = 0; start < revisions.size(); ++start) {
+    if (marks[start] != Mark::Unseen) continue;
+    std::vector<std::pair<Node, size_t>> path{{start, 0}};
+    marks[start] = Mark::OnPath;
     while (!path.empty()) {
-      auto& [rev, next] = path.back();
-      if (next == rev->parents.size()) {
-        marks[rev->id] = Mark::Done;
+      auto& [n, next] = path.back();
+      if (next == down[n].size()) {
+        marks[n] = Mark::Done;
         path.pop_back();
         continue;
       }
-      const Revision* parent = by_id.at(rev->parents[next++]);
-      Mark& mark = marks[parent->id];
-      if (mark == Mark::OnPath) {
+      Node below = down[n][next++];
+      if (marks[below] == Mark::OnPath) {
         std::vector<std::string> cycle;
         bool in_cycle = false;
         for (const auto& step : path) {
-          in_cycle = in_cycle || step.first == parent;
-          if (in_cycle) cycle.push_back(step.first->id);
+          in_cycle = in_cycle || step.first == below;
+          if (in_cycle) cycle.push_back(revisions[step.first].id);
         }
-        cycle.push_back(parent->id);
-        return bad_migrations(at_line(parent->path, parent->parents_line) +
+        cycle.push_back(revisions[below].id);
+        const Revision& first = revisions[below];
+        const std::string& second = cycle.size() > 2 ? cycle[1] : first.id;
+        bool is_parent = std::find(first.parents.begin(), first.parents.end(), second) != first.parents.end();
+        return bad_migrations(at_line(first.path, is_parent ? first.parents_line : first.dependencies_line) +
                               ": revisions form a cycle: " + joined(cycle, " -> "));
       }
-      if (mark == Mark::Unseen) {
-        mark = Mark::OnPath;
-        path.push_back({parent, 0});
+      if (marks[below] == Mark::Unseen) {
+        marks[below] = Mark::OnPath;
+        path.push_back({below, 0});
       }
     }
   }
   return {};
 }
 
-std::vector<std::string> heads(const Project& project) {
-  std::set<std::string> parents;
-  for (const Revision& r : project.revisions) parents.insert(r.parents.begin(), r.parents.end());
-  std::set<std::string> out;
-  for (const Revision& r : project.revisions)
-    if (!parents.count(r.id)) out.insert(r.id);
-  return {out.begin(), out.end()};
-}
+}  // namespace
 
-Result<std::string> single_head(const Project& project) {
-  std::vector<std::string> all = heads(project);
-  if (all.empty()) return std::string();
-  if (all.size() > 1)
-    return bad_migrations("several Alembic heads: " + joined(all, ", ") +
-                          " (merge them with `alembic merge heads`)");
-  return all[0];
-}
-
-Result<std::vector<std::string>> pending(const Project& project, const std::vector<std::string>& current) {
-  auto by_id = revisions_by_id(project);
-  std::set<std::string> applied;
-  std::vector<std::string> stack;
-  for (const std::string& id : current) {
-    if (!by_id.count(id))
-      return bad_migrations("alembic_version holds " + single_quoted(id) + ", which no revision file has");
-    stack.push_back(id);
+Result<Graph> Graph::build(const std::vector<Revision>& revisions) {
+  Graph g;
+  for (const Revision& r : revisions) {
+    // Revision.verify_rev_id: these characters spell `branch@rev` and relative steps.
+    if (size_t bad = r.id.find_first_of("@-+"); bad != std::string::npos)
+      return bad_migrations(at_line(r.path, r.line) + ": revision id " + single_quoted(r.id) + " holds '" +
+                            r.id[bad] + "', which Alembic does not allow in a revision id");
+    auto [slot, inserted] = g.keys_.emplace(r.id, g.nodes_.size());
+    if (!inserted) {
+      const Revision& other = revisions[slot->second];
+      return bad_migrations(at_line(r.path, r.line) + ": duplicate revision id " + single_quoted(r.id) +
+                            " (also " + at_line(other.path, other.line) + ")");
+    }
+    g.nodes_.emplace_back();
+    g.nodes_.back().id = r.id;
   }
-  while (!stack.empty()) {
-    std::string id = std::move(stack.back());
-    stack.pop_back();
-    auto r = by_id.find(id);
-    if (r == by_id.end() || !applied.insert(id).second) continue;
-    stack.insert(stack.end(), r->second->parents.begin(), r->second->parents.end());
-  }
-
-  // Post-order from each head: a revision is listed once all its parents are.
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  std::vector<std::pair<const Revision*, size_t>> path;
-  auto visit = [&](const std::string& id) {
-    auto r = by_id.find(id);
-    if (r == by_id.end() || applied.count(id) || !seen.insert(id).second) return;
-    path.push_back({r->second, 0});
-  };
-  for (const std::string& head : heads(project)) {
-    visit(head);
-    while (!path.empty()) {
-      auto& [rev, next] = path.back();
-      if (next < rev->parents.size()) {
-        const std::string& parent = rev->parents[next++];
-        visit(parent);  // may grow path: rev and next are not used after this
-        continue;
+  // _map_branch_labels: a label is one more key naming the revision that declares it.
+  for (Node n = 0; n < revisions.size(); ++n)
+    for (const std::string& label : revisions[n].branch_labels)
+      if (auto [slot, inserted] = g.keys_.emplace(label, n); !inserted) {
+        const Revision& owner = revisions[slot->second];
+        return bad_migrations(at_line(revisions[n].path, revisions[n].labels_line) + ": branch label " +
+                              single_quoted(label) + " is already used by revision " +
+                              single_quoted(owner.id) + " (" + at_line(owner.path, owner.line) + ")");
       }
-      out.push_back(rev->id);
-      path.pop_back();
+  std::vector<Nodes> all_down(revisions.size());
+  for (Node n = 0; n < revisions.size(); ++n) {
+    const Revision& r = revisions[n];
+    for (const std::string& parent : r.parents) {
+      auto found = g.keys_.find(parent);
+      if (found == g.keys_.end() || g.nodes_[found->second].id != parent)
+        return bad_migrations(at_line(r.path, r.parents_line) + ": down_revision names " +
+                              single_quoted(parent) + ", which no revision file has");
+      g.nodes_[n].parents.push_back(found->second);
+    }
+    // _add_depends_on: an id, or a branch label standing for the revision that declares it.
+    for (const std::string& dependency : r.dependencies) {
+      auto found = g.keys_.find(dependency);
+      if (found == g.keys_.end())
+        return bad_migrations(at_line(r.path, r.dependencies_line) + ": depends_on names " +
+                              single_quoted(dependency) + ", which is neither a revision nor a branch label");
+      add_unique(g.nodes_[n].dependencies, found->second);
+    }
+    all_down[n] = g.nodes_[n].parents;
+    for (Node d : g.nodes_[n].dependencies) add_unique(all_down[n], d);
+  }
+  if (auto checked = check_cycles(revisions, all_down); !checked) return checked.error();
+
+  for (Node n = 0; n < g.size(); ++n) {
+    for (Node p : g.nodes_[n].parents) g.nodes_[p].children.push_back(n);
+    for (Node d : all_down[n]) g.nodes_[d].all_children.push_back(n);
+  }
+  // _normalize_depends_on: a dependency one of the revision's ancestors already has is dropped
+  // from the revision's own down edges; it is still reached through that ancestor.
+  for (Node n = 0; n < g.size(); ++n) {
+    Entry& e = g.nodes_[n];
+    e.normalized_down = e.parents;
+    if (e.dependencies.empty()) continue;
+    Set below = g.ancestors({n}, false);
+    for (Node d : e.dependencies) {
+      bool inherited = false;
+      for (Node a = 0; a < g.size() && !inherited; ++a) {
+        const Nodes& theirs = g.nodes_[a].dependencies;
+        inherited = a != n && below[a] && std::find(theirs.begin(), theirs.end(), d) != theirs.end();
+      }
+      if (!inherited) add_unique(e.normalized_down, d);
     }
   }
+  return g;
+}
+
+std::vector<std::string> Graph::ids(const Nodes& nodes) const {
+  std::vector<std::string> out;
+  for (Node n : nodes) out.push_back(nodes_[n].id);
   return out;
+}
+
+Result<Graph::Node> Graph::find(std::string_view identifier, std::optional<Node> branch) const {
+  if (auto exact = keys_.find(identifier); exact != keys_.end()) return exact->second;
+  // A partial identifier: any key over three characters long that starts with it, counted by key,
+  // so a revision matched by its id and by its label is two matches, as in Alembic.
+  std::vector<std::string> matches;
+  for (const auto& [key, node] : keys_)
+    if (key.size() > 3 && key.starts_with(identifier) && (!branch || shares_lineage(node, *branch)))
+      matches.push_back(key);
+  if (matches.empty())
+    return bad_migrations(
+        "no Alembic revision or branch label " + single_quoted(identifier) +
+        (identifier.size() < 4 ? " (a partial revision id needs at least four characters)" : ""));
+  if (matches.size() > 1) {
+    for (std::string& m : matches) m = single_quoted(m);
+    return bad_migrations("several Alembic revisions start with " + single_quoted(identifier) + ": " +
+                          joined(matches, ", "));
+  }
+  return keys_.at(matches.front());
+}
+
+Graph::Nodes Graph::without(Nodes Entry::*edges) const {
+  Nodes out;
+  for (Node n = 0; n < size(); ++n)
+    if ((nodes_[n].*edges).empty()) out.push_back(n);
+  return out;
+}
+
+Graph::Nodes Graph::heads() const { return without(&Entry::children); }
+
+Graph::Nodes Graph::real_heads() const { return without(&Entry::all_children); }
+
+Graph::Set Graph::walk(const Nodes& from, Nodes Entry::*edges) const {
+  Set seen(size(), false);
+  Nodes todo = from;
+  while (!todo.empty()) {
+    Node n = todo.back();
+    todo.pop_back();
+    if (seen[n]) continue;
+    seen[n] = true;
+    todo.insert(todo.end(), (nodes_[n].*edges).begin(), (nodes_[n].*edges).end());
+  }
+  return seen;
+}
+
+Graph::Set Graph::ancestors(const Nodes& targets, bool with_dependencies) const {
+  return walk(targets, with_dependencies ? &Entry::normalized_down : &Entry::parents);
+}
+
+Graph::Set Graph::descendants(const Nodes& targets, bool with_dependencies) const {
+  return walk(targets, with_dependencies ? &Entry::all_children : &Entry::children);
+}
+
+bool Graph::shares_lineage(Node a, Node b) const {
+  return ancestors({a}, false)[b] || descendants({a}, false)[b];
 }
 
 }  // namespace schemagate::migrate::alembic

@@ -8,7 +8,6 @@
 #include <string_view>
 #include <utility>
 
-#include "migrate/alembic/graph.h"
 #include "migrate/alembic/ini.h"
 #include "migrate/alembic/text.h"
 #include "util/file.h"
@@ -156,24 +155,6 @@ Result<std::vector<std::string>> version_dirs(const Ini& ini, const IniSection& 
 
 }  // namespace
 
-IniChoice ini_for(const std::vector<std::string>& argv) {
-  IniChoice choice;
-  if (argv.empty() || fs::path(argv.front()).filename() != "alembic") return choice;
-  for (size_t i = 1; i < argv.size(); ++i) {
-    std::string_view a = argv[i];
-    bool has_next = i + 1 < argv.size();
-    if ((a == "-c" || a == "--config") && has_next)
-      choice.path = argv[++i];
-    else if (a.starts_with("--config="))
-      choice.path = std::string(a.substr(9));
-    else if ((a == "-n" || a == "--name") && has_next)
-      choice.section = argv[++i];
-    else if (a.starts_with("--name="))
-      choice.section = std::string(a.substr(7));
-  }
-  return choice;
-}
-
 Result<Project> read_project(const std::string& ini_path, const std::string& section) {
   auto text = read_file(ini_path);
   if (!text) return config_error(ini_path + ": cannot read: " + text.error().message);
@@ -220,7 +201,9 @@ Result<Project> read_project(const std::string& ini_path, const std::string& sec
     if (!revision) return revision.error();
     project.revisions.push_back(std::move(*revision));
   }
-  if (auto checked = check_graph(project.revisions); !checked) return checked.error();
+  auto graph = Graph::build(project.revisions);
+  if (!graph) return graph.error();
+  project.graph = std::move(*graph);
   return project;
 }
 

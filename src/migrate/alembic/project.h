@@ -1,10 +1,12 @@
 #pragma once
 // Issue 5: an Alembic project read without Python, so that `status`, check-only mode and --await
 // can compare alembic_version with the revision files. Only what decides the revision graph is
-// read: alembic.ini's paths and each revision file's top-level `revision` and `down_revision`.
+// read: alembic.ini's paths and each revision file's top-level `revision`, `down_revision`,
+// `branch_labels` and `depends_on`.
 #include <string>
 #include <vector>
 
+#include "migrate/alembic/graph.h"
 #include "migrate/alembic/python.h"
 #include "util/result.h"
 
@@ -15,16 +17,8 @@ struct Project {
   std::string versions_dir;  // <script_location>/versions, resolved relative to the ini file's directory
   std::vector<std::string> version_dirs;  // the directories actually read: versions_dir, or version_locations
   std::vector<Revision> revisions;        // in the order the files were read
+  Graph graph;                            // the revisions as Alembic's revision map links them
 };
-
-// Where `alembic` itself looks for its configuration: its -c/--config and -n/--name options
-// (also as --config=PATH, --name=NAME) when argv[0]'s file name is `alembic`, else ./alembic.ini
-// and its [alembic] section. Pure: nothing is read from disk.
-struct IniChoice {
-  std::string path = "alembic.ini";
-  std::string section = "alembic";
-};
-IniChoice ini_for(const std::vector<std::string>& argv);
 
 // Reads alembic.ini's [alembic] section (or `section`, as `alembic -n NAME` does) and every
 // revision file. The ini is read as Python's configparser reads it: `key = value` or `key: value`,
@@ -46,8 +40,8 @@ IniChoice ini_for(const std::vector<std::string>& argv);
 // Errors: ErrorKind::Config naming the ini file (and line) for a missing or unreadable
 // alembic.ini, script_location or versions directory, a package-style location ("pkg:dir"), or
 // a malformed ini. ErrorKind::BadMigrations naming file:line for a file without a revision id or
-// down_revision, a value that is not None, a string literal or a tuple/list of them, a duplicate
-// revision id, a down_revision naming an unknown revision, or a cycle.
+// down_revision, a value that is not None, a string literal or a tuple/list of them, and for
+// what Graph::build refuses (graph.h).
 Result<Project> read_project(const std::string& ini_path, const std::string& section = "alembic");
 
 }  // namespace schemagate::migrate::alembic

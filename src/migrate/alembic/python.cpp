@@ -261,9 +261,21 @@ struct Assignment {
   int line = 0;
 };
 
-// The last top-level assignment to each of `revision` and `down_revision`.
-void find_assignments(const std::vector<LogicalLine>& lines, std::optional<Assignment>& revision,
-                      std::optional<Assignment>& down_revision) {
+// The names a revision file's graph is read from; the last top-level assignment to each wins.
+struct Assignments {
+  std::optional<Assignment> revision, down_revision, branch_labels, depends_on;
+
+  std::optional<Assignment>* slot(std::string_view name) {
+    if (name == "revision") return &revision;
+    if (name == "down_revision") return &down_revision;
+    if (name == "branch_labels") return &branch_labels;
+    if (name == "depends_on") return &depends_on;
+    return nullptr;
+  }
+};
+
+Assignments find_assignments(const std::vector<LogicalLine>& lines) {
+  Assignments found;
   for (const LogicalLine& line : lines) {
     if (!line.at_column_zero || opens_block(line.tokens.front())) continue;
     for (const std::vector<Token>& statement : split_at(line.tokens, ";")) {
@@ -288,12 +300,26 @@ void find_assignments(const std::vector<LogicalLine>& lines, std::optional<Assig
         if (!all_names) continue;  // `x[0] = ...`, `a, b = ...`: not a plain name
         value = std::move(parts.back());
       }
-      for (const Token& target : targets) {
-        if (target.text == "revision") revision = Assignment{value, target.line};
-        if (target.text == "down_revision") down_revision = Assignment{value, target.line};
-      }
+      for (const Token& target : targets)
+        if (auto* slot = found.slot(target.text)) *slot = Assignment{value, target.line};
     }
   }
+  return found;
+}
+
+// branch_labels or depends_on, read as Alembic's util.to_tuple reads them: absent or None is
+// none, a string is one, a tuple or list is each of its strings, repeats kept (the graph decides
+// what a repeat means, as Alembic's RevisionMap does).
+Status read_optional_list(std::string_view path, const std::optional<Assignment>& assignment,
+                          std::string_view name, std::vector<std::string>& out, int& line) {
+  if (!assignment) return {};
+  auto literal = literal_of(assignment->value);
+  if (!literal)
+    return bad_migrations(at_line(path, assignment->line) + ": " + std::string(name) +
+                          " must be None, a string literal or a tuple of them (read without running Python)");
+  out = std::move(literal->strings);
+  line = assignment->line;
+  return {};
 }
 
 }  // namespace
@@ -302,9 +328,9 @@ Result<Revision> parse_revision(std::string_view path, std::string text) {
   if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
   auto lines = Tokenizer(text, path).lines();
   if (!lines) return lines.error();
-  std::optional<Assignment> revision;
-  std::optional<Assignment> down_revision;
-  find_assignments(*lines, revision, down_revision);
+  Assignments found = find_assignments(*lines);
+  const std::optional<Assignment>& revision = found.revision;
+  const std::optional<Assignment>& down_revision = found.down_revision;
 
   Revision r;
   r.path = std::string(path);
@@ -333,6 +359,12 @@ Result<Revision> parse_revision(std::string_view path, std::string text) {
     if (std::find(r.parents.begin(), r.parents.end(), parent) == r.parents.end())
       r.parents.push_back(std::move(parent));
   r.parents_line = down_revision->line;
+
+  Status lists =
+      read_optional_list(path, found.depends_on, "depends_on", r.dependencies, r.dependencies_line);
+  if (lists)
+    lists = read_optional_list(path, found.branch_labels, "branch_labels", r.branch_labels, r.labels_line);
+  if (!lists) return lists.error();
   return r;
 }
 

@@ -12,6 +12,9 @@ inline std::string at_line(std::string_view path, int line) {
   return std::string(path) + ":" + std::to_string(line);
 }
 
+// 'id', how messages quote a revision id, a label or a target.
+inline std::string single_quoted(std::string_view id) { return "'" + std::string(id) + "'"; }
+
 inline std::string joined(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (const std::string& item : items) {

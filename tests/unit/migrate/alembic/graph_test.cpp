@@ -1,5 +1,6 @@
 // The revision graph (src/migrate/alembic/graph.h) of projects read from disk: its shapes (a chain,
-// a merge, several heads, none), heads, pending, and the checks read_project makes on it.
+// a merge, several heads, none), branch labels and depends_on, heads, and the checks read_project
+// makes on it. What Alembic's commands compute from it is upgrade_test.cpp's.
 #include "migrate/alembic/graph.h"
 
 #include <doctest/doctest.h>
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "migrate/alembic/upgrade.h"
 #include "project_fixture.h"
 
 namespace schemagate::migrate::alembic {
@@ -14,10 +16,11 @@ namespace {
 
 using namespace fixture;
 
-Ids pending_of(const Project &project, const Ids &current) {
-  auto p = pending(project, current);
-  REQUIRE_MESSAGE(p, p.error().message);
-  return *p;
+std::string find_error(const Graph &g, std::string_view identifier) {
+  auto n = g.find(identifier);
+  REQUIRE_FALSE(n);
+  CHECK(n.error().kind == ErrorKind::BadMigrations);
+  return n.error().message;
 }
 
 // The merge used below:  1975ea83b712 <- {27c6a30d7c24, 3a4b5c6d7e8f} <- ae1027a6acf
@@ -59,9 +62,6 @@ TEST_CASE(
   CHECK(find(project, "27c6a30d7c24").parents == Ids{"1975ea83b712"});
   CHECK(find(project, "ae1027a6acf").parents == Ids{"27c6a30d7c24"});
   CHECK(heads(project) == Ids{"ae1027a6acf"});
-  auto head = single_head(project);
-  REQUIRE(head);
-  CHECK(*head == "ae1027a6acf");
 }
 
 TEST_CASE("a merge revision's tuple names both parents and leaves one head") {
@@ -70,12 +70,9 @@ TEST_CASE("a merge revision's tuple names both parents and leaves one head") {
   Project project = read(dir);
   CHECK(find(project, "ae1027a6acf").parents == Ids{"27c6a30d7c24", "3a4b5c6d7e8f"});
   CHECK(heads(project) == Ids{"ae1027a6acf"});
-  auto head = single_head(project);
-  REQUIRE(head);
-  CHECK(*head == "ae1027a6acf");
 }
 
-TEST_CASE("several heads are an error naming them, sorted") {
+TEST_CASE("several heads are listed, sorted") {
   Dir dir;
   dir.write("alembic.ini", ini("script_location = alembic\n"));
   dir.write("alembic/versions/1975ea83b712_create_users.py", linear("1975ea83b712", ""));
@@ -83,74 +80,140 @@ TEST_CASE("several heads are an error naming them, sorted") {
   dir.write("alembic/versions/27c6a30d7c24_add_email.py", linear("27c6a30d7c24", "1975ea83b712"));
   Project project = read(dir);
   CHECK(heads(project) == Ids{"27c6a30d7c24", "ae1027a6acf"});
-  auto head = single_head(project);
-  REQUIRE_FALSE(head);
-  CHECK(head.error().kind == ErrorKind::BadMigrations);
-  CHECK(head.error().message ==
-        "several Alembic heads: 27c6a30d7c24, ae1027a6acf (merge them with "
-        "`alembic merge heads`)");
+  // In file order, as the revision map keeps them.
+  CHECK(project.graph.ids(project.graph.real_heads()) == Ids{"27c6a30d7c24", "ae1027a6acf"});
 }
 
-TEST_CASE("a project without revisions yet has no head and nothing pending") {
+TEST_CASE("a project without revisions yet has no head") {
   Dir dir;
   dir.write("alembic.ini", ini("script_location = alembic\n"));
   fs::create_directories(dir.path / "alembic/versions");
   Project project = read(dir);
   CHECK(project.revisions.empty());
   CHECK(heads(project).empty());
-  auto head = single_head(project);
-  REQUIRE(head);
-  CHECK(*head == "");
-  CHECK(pending_of(project, {}).empty());
+  CHECK(project.graph.real_heads().empty());
 }
 
-TEST_CASE("pending on an empty alembic_version lists every revision, parents first") {
+// A revision another depends on, with nothing naming it as down_revision, is still a head for
+// `alembic heads` (which marks it "effective head"), but not one `upgrade heads` aims at.
+TEST_CASE("a revision another depends on stays a head, but not a real one") {
   Dir dir;
-  write_merge(dir);
-  Project project = read(dir);
-  CHECK(pending_of(project, {}) == Ids{"1975ea83b712", "27c6a30d7c24", "3a4b5c6d7e8f", "ae1027a6acf"});
+  Project project = history(dir, {{"p1"}, {"p2", "'p1'"}, {"q1", "None", "None", "'p2'"}, {"q2", "'q1'"}});
+  const Graph &g = project.graph;
+  CHECK(heads(project) == Ids{"p2", "q2"});
+  CHECK(g.ids(g.real_heads()) == Ids{"q2"});
+  auto q1 = g.find("q1");
+  REQUIRE(q1);
+  CHECK(g.ids(g.normalized_down(*q1)) == Ids{"p2"});
+  CHECK(g.ancestors({*q1}, true) == Graph::Set{true, true, true, false});
+  CHECK(g.ancestors({*q1}, false) == Graph::Set{false, false, true, false});
+  auto p1 = g.find("p1");
+  REQUIRE(p1);
+  CHECK(g.descendants({*p1}, true) == Graph::Set{true, true, true, true});
+  CHECK(g.descendants({*p1}, false) == Graph::Set{true, true, false, false});
+  CHECK(g.shares_lineage(*p1, *g.find("p2")));
+  CHECK_FALSE(g.shares_lineage(*p1, *q1));
 }
 
-TEST_CASE(
-    "pending on a partially applied history lists what is left, parents "
-    "first") {
+TEST_CASE("a dependency an ancestor already has is no down edge of its own (_normalize_depends_on)") {
   Dir dir;
-  write_merge(dir);
-  Project project = read(dir);
-  CHECK(pending_of(project, {"1975ea83b712"}) == Ids{"27c6a30d7c24", "3a4b5c6d7e8f", "ae1027a6acf"});
-  CHECK(pending_of(project, {"3a4b5c6d7e8f"}) == Ids{"27c6a30d7c24", "ae1027a6acf"});
-  // Two rows in alembic_version: both branches applied, the merge not yet.
-  CHECK(pending_of(project, {"27c6a30d7c24", "3a4b5c6d7e8f"}) == Ids{"ae1027a6acf"});
+  Project project = history(dir, {{"a000"},
+                                  {"b000"},
+                                  {"c111", "'a000'", "None", "'b000'"},
+                                  {"c222", "'c111'", "None", "('b000', 'a000')"},
+                                  {"c333", "'c222'", "None", "['b000', 'b000']"}});
+  const Graph &g = project.graph;
+  auto down = [&](const char *id) { return g.ids(g.normalized_down(*g.find(id))); };
+  CHECK(down("c111") == Ids{"a000", "b000"});
+  CHECK(down("c222") == Ids{"c111", "a000"});  // a000 is c111's parent, not its dependency: kept
+  CHECK(down("c333") == Ids{"c222"});
+  CHECK(heads(project) == Ids{"b000", "c333"});  // b000: only depended on, an effective head
+  CHECK(g.ids(g.real_heads()) == Ids{"c333"});
 }
 
-TEST_CASE("pending on a fully applied history is empty") {
+TEST_CASE("find resolves ids, branch labels, and partial ids matching one key over three characters") {
   Dir dir;
-  write_merge(dir);
-  Project project = read(dir);
-  CHECK(pending_of(project, {"ae1027a6acf"}).empty());
+  Project project = history(dir, {{"1975ea83b712", "None", "'users'"},
+                                  {"27c6a30d7c24", "'1975ea83b712'", "('email', 'contact')"},
+                                  {"2799aaaa0000", "'1975ea83b712'"}});
+  const Graph &g = project.graph;
+  auto id_of = [&](const std::string &identifier) {
+    auto n = g.find(identifier);
+    REQUIRE_MESSAGE(n, n.error().message);
+    return g.id(*n);
+  };
+  CHECK(id_of("27c6a30d7c24") == "27c6a30d7c24");
+  CHECK(id_of("users") == "1975ea83b712");
+  CHECK(id_of("contact") == "27c6a30d7c24");
+  CHECK(id_of("19") == "1975ea83b712");  // the key must be over three characters, not the prefix
+  CHECK(id_of("27c6") == "27c6a30d7c24");
+  CHECK(id_of("con") == "27c6a30d7c24");
+
+  CHECK(find_error(g, "27") == "several Alembic revisions start with '27': '2799aaaa0000', '27c6a30d7c24'");
+  CHECK(find_error(g, "abc") ==
+        "no Alembic revision or branch label 'abc' (a partial revision id needs at least four characters)");
+  CHECK(find_error(g, "abcdef") == "no Alembic revision or branch label 'abcdef'");
 }
 
-TEST_CASE("pending keeps each branch together when heads are not merged yet") {
+TEST_CASE("a partial id after branch@ counts only the keys on that branch's line") {
   Dir dir;
-  dir.write("alembic.ini", ini("script_location = alembic\n"));
-  dir.write("alembic/versions/a.py", linear("a0", ""));
-  dir.write("alembic/versions/b1.py", linear("b1", "a0"));
-  dir.write("alembic/versions/b2.py", linear("b2", "b1"));
-  dir.write("alembic/versions/c1.py", linear("c1", "a0"));
-  dir.write("alembic/versions/c2.py", linear("c2", "c1"));
-  Project project = read(dir);
-  CHECK(pending_of(project, {}) == Ids{"a0", "b1", "b2", "c1", "c2"});
-  CHECK(pending_of(project, {"b2", "c1"}) == Ids{"c2"});
+  Project project = history(dir, {{"a000"}, {"b111", "'a000'", "'left'"}, {"b222", "'a000'", "'right'"}});
+  const Graph &g = project.graph;
+  CHECK(find_error(g, "b") == "several Alembic revisions start with 'b': 'b111', 'b222'");
+  auto on_left = g.find("b", *g.find("left"));
+  REQUIRE(on_left);
+  CHECK(g.id(*on_left) == "b111");
 }
 
-TEST_CASE("pending refuses an alembic_version id that no revision file has") {
+TEST_CASE("branch labels and depends_on that Alembic refuses are errors naming file:line") {
   Dir dir;
-  write_merge(dir);
-  Project project = read(dir);
-  auto p = pending(project, {"1975ea83b712", "deadbeef0001"});
-  REQUIRE_FALSE(p);
-  CHECK(p.error().kind == ErrorKind::BadMigrations);
-  CHECK(p.error().message == "alembic_version holds 'deadbeef0001', which no revision file has");
+  write_history(dir, {{"a000", "None", "'shared'"}, {"b000", "'a000'", "['other', 'shared']"}});
+  Error twice = read_error(dir);
+  CHECK(twice.kind == ErrorKind::BadMigrations);
+  CHECK(twice.message == dir.at("alembic/versions/b000.py") +
+                             ":17: branch label 'shared' is already used by revision 'a000' (" +
+                             dir.at("alembic/versions/a000.py") + ":15)");
+
+  Dir id_label;
+  write_history(id_label, {{"a000"}, {"b000", "'a000'", "'a000'"}});
+  CHECK(read_error(id_label).message == id_label.at("alembic/versions/b000.py") +
+                                            ":17: branch label 'a000' is already used by revision 'a000' (" +
+                                            id_label.at("alembic/versions/a000.py") + ":15)");
+
+  Dir unknown;
+  write_history(unknown, {{"a000"}, {"b000", "'a000'", "None", "('a000', 'nowhere')"}});
+  CHECK(read_error(unknown).message ==
+        unknown.at("alembic/versions/b000.py") +
+            ":18: depends_on names 'nowhere', which is neither a revision nor a "
+            "branch label");
+
+  Dir illegal;
+  write_history(illegal, {{"a-1"}});
+  CHECK(read_error(illegal).message ==
+        illegal.at("alembic/versions/a-1.py") +
+            ":15: revision id 'a-1' holds '-', which Alembic does not allow in a "
+            "revision id");
+
+  // A label is not a revision: down_revision must name one by its id.
+  Dir label_parent;
+  write_history(label_parent, {{"a000", "None", "'main'"}, {"b000", "'main'"}});
+  CHECK(read_error(label_parent).message ==
+        label_parent.at("alembic/versions/b000.py") +
+            ":16: down_revision names 'main', which no revision file has");
+}
+
+TEST_CASE("a cycle through depends_on is an error, as Alembic's DependencyCycleDetected") {
+  Dir dir;
+  write_history(dir, {{"a000", "None", "None", "'b000'"}, {"b000", "'a000'"}});
+  Error cycle = read_error(dir);
+  CHECK(cycle.kind == ErrorKind::BadMigrations);
+  CHECK(cycle.message ==
+        dir.at("alembic/versions/a000.py") + ":18: revisions form a cycle: a000 -> b000 -> a000");
+
+  Dir self;
+  write_history(self, {{"a000", "None", "'x'", "'x'"}});
+  CHECK(read_error(self).message ==
+        self.at("alembic/versions/a000.py") + ":18: revisions form a cycle: a000 -> a000");
 }
 
 TEST_CASE(

@@ -54,8 +54,10 @@ inline std::string ini(const std::string &alembic_section) {
          "datefmt = %H:%M:%S\n";
 }
 
-// A revision file as `alembic revision -m "..."` writes it. down is Python source: None, 'id', ('a', 'b').
-inline std::string revision_file(const std::string &id, const std::string &down, const std::string &revises) {
+// A revision file as `alembic revision -m "..."` writes it. down, labels and depends are Python
+// source: None, 'id', ('a', 'b'), ['a'].
+inline std::string revision_file(const std::string &id, const std::string &down, const std::string &revises,
+                                 const std::string &labels = "None", const std::string &depends = "None") {
   return "\"\"\"add a table\n"
          "\n"
          "Revision ID: " +
@@ -80,8 +82,12 @@ inline std::string revision_file(const std::string &id, const std::string &down,
          "down_revision: Union[str, None] = " +
          down +
          "\n"
-         "branch_labels: Union[str, Sequence[str], None] = None\n"
-         "depends_on: Union[str, Sequence[str], None] = None\n"
+         "branch_labels: Union[str, Sequence[str], None] = " +
+         labels +
+         "\n"
+         "depends_on: Union[str, Sequence[str], None] = " +
+         depends +
+         "\n"
          "\n"
          "\n"
          "def upgrade() -> None:\n"
@@ -99,6 +105,20 @@ inline std::string linear(const std::string &id, const std::string &parent) {
   return revision_file(id, parent.empty() ? "None" : "'" + parent + "'", parent);
 }
 
+// One revision of a generated history; down, labels and depends are Python source, as above.
+struct Rev {
+  std::string id, down = "None", labels = "None", depends = "None";
+};
+
+// Writes a project whose versions/ holds one file per revision, named <id>.py, so that file order
+// is the order of the ids.
+inline void write_history(const Dir &dir, const std::vector<Rev> &revisions) {
+  dir.write("alembic.ini", ini("script_location = alembic\n"));
+  fs::create_directories(dir.path / "alembic/versions");
+  for (const Rev &r : revisions)
+    dir.write("alembic/versions/" + r.id + ".py", revision_file(r.id, r.down, "", r.labels, r.depends));
+}
+
 inline Project read(const Dir &dir, const std::string &ini_name = "alembic.ini") {
   auto project = read_project(dir.at(ini_name));
   REQUIRE_MESSAGE(project, project.error().message);
@@ -109,6 +129,11 @@ inline Error read_error(const Dir &dir, const std::string &ini_name = "alembic.i
   auto project = read_project(dir.at(ini_name));
   REQUIRE_FALSE(project);
   return project.error();
+}
+
+inline Project history(const Dir &dir, const std::vector<Rev> &revisions) {
+  write_history(dir, revisions);
+  return read(dir);
 }
 
 inline const Revision &find(const Project &project, const std::string &id) {

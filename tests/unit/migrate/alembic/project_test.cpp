@@ -1,5 +1,5 @@
-// Reading an Alembic project (src/migrate/alembic/project.h): alembic.ini's locations, the revision
-// files they hold, and where `alembic` looks for its ini.
+// Reading an Alembic project (src/migrate/alembic/project.h): alembic.ini's locations and the
+// revision files they hold.
 #include "migrate/alembic/project.h"
 
 #include <doctest/doctest.h>
@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "migrate/alembic/graph.h"
+#include "migrate/alembic/upgrade.h"
 #include "project_fixture.h"
 
 namespace schemagate::migrate::alembic {
@@ -151,33 +151,6 @@ TEST_CASE("another ini section can be named, as alembic -n does") {
   auto project = read_project(dir.at("alembic.ini"), "audit");
   REQUIRE_MESSAGE(project, project.error().message);
   CHECK(project->versions_dir == dir.at("audit/versions"));
-}
-
-TEST_CASE("the ini file and section are where alembic's -c/--config and -n/--name point") {
-  IniChoice plain = ini_for({"alembic", "upgrade", "head"});
-  CHECK(plain.path == "alembic.ini");
-  CHECK(plain.section == "alembic");
-
-  IniChoice short_options =
-      ini_for({"/usr/bin/alembic", "-c", "db/alembic.ini", "-n", "audit", "upgrade", "head"});
-  CHECK(short_options.path == "db/alembic.ini");
-  CHECK(short_options.section == "audit");
-
-  IniChoice long_options = ini_for({"alembic", "--config", "a.ini", "--name=audit", "upgrade", "head"});
-  CHECK(long_options.path == "a.ini");
-  CHECK(long_options.section == "audit");
-  CHECK(ini_for({"alembic", "--config=b.ini", "--name", "billing", "upgrade", "head"}).path == "b.ini");
-
-  // A trailing option without its value names nothing.
-  CHECK(ini_for({"alembic", "upgrade", "head", "-c"}).path == "alembic.ini");
-}
-
-TEST_CASE("a migrate command that is not alembic itself keeps alembic.ini and [alembic]") {
-  IniChoice wrapped = ini_for({"./migrate.sh", "-c", "other.ini", "-n", "other"});
-  CHECK(wrapped.path == "alembic.ini");
-  CHECK(wrapped.section == "alembic");
-  CHECK(ini_for({"python3", "-m", "alembic", "-c", "other.ini", "upgrade", "head"}).path == "alembic.ini");
-  CHECK(ini_for({}).path == "alembic.ini");
 }
 
 // Opening a FIFO would wait for a writer forever.

@@ -139,5 +139,52 @@ TEST_CASE(
   CHECK(parse_error("revision = 'a\ndown_revision = None\n") == "versions/x.py:1: unterminated string");
 }
 
+TEST_CASE("branch_labels and depends_on are read like down_revision, and may be absent") {
+  Revision none = parsed("revision = 'x'\ndown_revision = None\n");
+  CHECK(none.branch_labels.empty());
+  CHECK(none.dependencies.empty());
+  CHECK(none.labels_line == 0);
+  CHECK(none.dependencies_line == 0);
+
+  Revision r = parsed(
+      "revision: str = 'c3d4'\n"
+      "down_revision: Union[str, None] = 'a1b2'\n"
+      "branch_labels: Union[str, Sequence[str], None] = ('audit', 'reports')\n"
+      "depends_on: Union[str, Sequence[str], None] = 'app'\n");
+  CHECK(r.branch_labels == Ids{"audit", "reports"});
+  CHECK(r.labels_line == 3);
+  CHECK(r.dependencies == Ids{"app"});
+  CHECK(r.dependencies_line == 4);
+
+  CHECK(parsed("revision = 'x'\ndown_revision = None\nbranch_labels = 'main'\n").branch_labels ==
+        Ids{"main"});
+  CHECK(parsed("revision = 'x'\ndown_revision = None\ndepends_on = ['a1', 'b2']\n").dependencies ==
+        Ids{"a1", "b2"});
+  CHECK(parsed("revision = 'x'\ndown_revision = None\ndepends_on = (\n  'a1',\n)\n").dependencies ==
+        Ids{"a1"});
+  CHECK(parsed("revision = 'x'\ndown_revision = None\ndepends_on = ()\n").dependencies.empty());
+  CHECK(parsed("revision = 'x'\ndown_revision = None\nbranch_labels = None\n").branch_labels.empty());
+  // Kept as written: what a repeat means is the graph's to decide, as in Alembic's RevisionMap.
+  CHECK(parsed("revision = 'x'\ndown_revision = None\nbranch_labels = ('m', 'm')\n").branch_labels ==
+        Ids{"m", "m"});
+  // Indented or inside a string, they are not the module's.
+  Revision indented = parsed(
+      "revision = 'x'\ndown_revision = None\n"
+      "def upgrade():\n    depends_on = 'nope'\n"
+      "doc = '''branch_labels = 'nope' '''\n");
+  CHECK(indented.dependencies.empty());
+  CHECK(indented.branch_labels.empty());
+}
+
+TEST_CASE("branch_labels or depends_on that is not a literal is an error naming file:line") {
+  CHECK(parse_error("revision = 'a'\ndown_revision = None\nbranch_labels = LABELS\n") ==
+        "versions/x.py:3: branch_labels must be None, a string literal or a tuple of them (read without "
+        "running "
+        "Python)");
+  CHECK(parse_error("revision = 'a'\ndown_revision = None\n\ndepends_on = ('a',) + EXTRA\n") ==
+        "versions/x.py:4: depends_on must be None, a string literal or a tuple of them (read without running "
+        "Python)");
+}
+
 }  // namespace
 }  // namespace schemagate::migrate::alembic
