@@ -233,10 +233,7 @@ bool Connection::end_unexpected_copy(int copy_status) {
   if (status == PGRES_COPY_IN || status == PGRES_COPY_BOTH) {
     if (PQputCopyEnd(c, "schemagate sends no COPY data for this statement") < 0) return true;
   }
-  if (status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
-    char* row = nullptr;
-    while (PQgetCopyData(c, &row, 1) > 0) PQfreemem(row);  // the rest comes with the next reads
-  }
+  // COPY OUT data is read away by collect's loop (copy_out_), which also sees where it ends.
   return false;
 }
 

@@ -34,6 +34,8 @@ Status Connection::pipeline(std::span<const Step> steps, const OnStep& on_step, 
         synced_after_halt_ = true;
         return true;
       }
+      // Out of pipeline mode for a COPY: nothing more until its answer is in and the mode is back.
+      if (!in_pipeline_) return true;
       while (sent_ < steps_.size()) {
         const Step& s = steps_[sent_];
         if (s.kind == Step::Kind::copy_in) {
