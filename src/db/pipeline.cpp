@@ -8,6 +8,11 @@
 
 namespace schemagate::db {
 
+namespace {
+// Statement text sent and not yet answered, at most (one statement may exceed it alone).
+constexpr size_t kInFlight = 4 << 20;
+}  // namespace
+
 Status Connection::pipeline(std::span<const Step> steps, const OnStep& on_step, const Interrupt& stop,
                             Deadline deadline) {
   if (!conn_) return unreachable("connection is closed");
@@ -38,6 +43,17 @@ Status Connection::pipeline(std::span<const Step> steps, const OnStep& on_step, 
       if (!in_pipeline_) return true;
       while (sent_ < steps_.size()) {
         const Step& s = steps_[sent_];
+        // libpq keeps a copy of every statement sent until its answer is read: a 50 MB data
+        // migration sent ahead whole would be held twice. Past kInFlight, wait for answers.
+        // The server holds its answers until a sync or a flush request: ask for them.
+        if (in_flight_ > kInFlight && answered_ < sent_) {
+          if (!flush_requested_) {
+            if (!PQsendFlushRequest(c)) return false;
+            flush_requested_ = true;
+          }
+          return true;
+        }
+        flush_requested_ = false;
         if (s.kind == Step::Kind::copy_in) {
           if (answered_ < sent_) return true;  // COPY leaves pipeline mode: only once all before it is answered
           if (!PQexitPipelineMode(c)) return false;
@@ -50,6 +66,7 @@ Status Connection::pipeline(std::span<const Step> steps, const OnStep& on_step, 
                           ? PQpipelineSync(c) == 1
                           : PQsendQueryParams(c, std::string(s.sql).c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
         if (!queued) return false;
+        in_flight_ += s.sql.size();
         ++sent_;
         if (PQflush(c) != 0) return true;  // the socket is full: go on once it drains
       }
@@ -67,6 +84,7 @@ Status Connection::pipeline(std::span<const Step> steps, const OnStep& on_step, 
       const Step& step = steps_[answered_];
       if (step.kind == Step::Kind::sync || !result.res_) {
         ++answered_;  // a sync's answer, or the end of a statement's results
+        in_flight_ -= std::min(in_flight_, step.sql.size());
         if (step.kind == Step::Kind::copy_in && !first_error) in_pipeline_ = PQenterPipelineMode(conn_) == 1;
         return done(first_error);
       }
@@ -114,9 +132,9 @@ Status Connection::pipeline(std::span<const Step> steps, const OnStep& on_step, 
 
     std::span<const Step> steps_;
     const OnStep& on_step_;
-    size_t sent_ = 0, answered_ = 0, fed_ = 0;
+    size_t sent_ = 0, answered_ = 0, fed_ = 0, in_flight_ = 0;
     int extra_syncs_ = 0;
-    bool synced_after_halt_ = false, feeding_ = false, reported_ = false;
+    bool synced_after_halt_ = false, feeding_ = false, reported_ = false, flush_requested_ = false;
   };
 
   pg_conn* c = conn_.get();
