@@ -14,8 +14,9 @@ using namespace schemagate;
 
 namespace {
 
+// An error without a message has been reported by its command (status's pending list).
 int fail(const Error& error) {
-  log::error(error.message);
+  if (!error.message.empty()) log::error(error.message);
   return exit_code(error);
 }
 

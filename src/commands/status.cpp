@@ -104,8 +104,11 @@ Status status(Context& ctx) {
   }
   print(out);
   if (!plan) return plan.error();
-  if (!pending.empty())
-    return still_pending(std::to_string(pending.size()) + " pending migration(s)");
+  // Pending is what status reports, not a failure of it: said at info level, exit 3 (SPEC §2).
+  if (!pending.empty()) {
+    log::info(std::to_string(pending.size()) + " pending migration(s)");
+    return still_pending("");
+  }
   return {};
 }
 

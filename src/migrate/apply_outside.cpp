@@ -71,10 +71,13 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
     }
     Error e = ran.error();
     // Failing on its first statement, the migration changed nothing: it leaves no mark either
-    // (so that `repair` cannot later record it as applied) and may be retried like any other.
-    if (first && e.kind == ErrorKind::MigrationFailed && direction_ == Direction::up) {
-      (void)conn_.exec(delete_sql(table_, m.version_text), stop_, options_.deadline);
-      e.message = "migration " + label(m) + " failed: " + e.message;
+    // (so that `repair` cannot later record it as applied, nor a rollback that undid nothing
+    // need one) and may be retried like any other.
+    if (first && e.kind == ErrorKind::MigrationFailed) {
+      (void)conn_.exec(direction_ == Direction::up ? delete_sql(table_, m.version_text)
+                                                   : clear_dirty_sql(table_, m.version_text),
+                       stop_, options_.deadline);
+      e.message = "migration " + label(m) + (direction_ == Direction::up ? "" : " (down)") + " failed: " + e.message;
       size_t at = where(e);
       e.position = 0;
       return located(std::move(e), sec, at);
@@ -87,9 +90,16 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
                                            blockers_.named());
     // Refused on its data, a CREATE INDEX CONCURRENTLY would be refused again: not for resuming.
     if (resumable_at >= 0) (void)conn_.exec(resume_at_sql(table_, m.version_text, -1), stop_, options_.deadline);
-    e.message = "migration " + label(m) + " failed part-way and is marked dirty: " + e.message +
-                ". Check the database; if you finish the migration by hand, `schemagate repair` records it "
-                "as applied; if you undo it, delete its row: " + delete_sql(table_, m.version_text);
+    // The server's text may end its own sentence (a hint does).
+    if (!e.message.ends_with('.')) e.message += '.';
+    e.message = "migration " + label(m) + (direction_ == Direction::up ? "" : " (down)") +
+                " failed part-way and is marked dirty: " + e.message +
+                (direction_ == Direction::up
+                     ? " Check the database; if you finish the migration by hand, `schemagate repair` records it "
+                       "as applied; if you undo it, delete its row: " + delete_sql(table_, m.version_text)
+                     : " Check the database; if you finish rolling it back by hand, delete its row: " +
+                           delete_sql(table_, m.version_text) +
+                           "; if you restore what it undid, `schemagate repair` records it as applied again");
     // Not retried as a whole: part of the file has run.
     e.sqlstate.clear();
     size_t at = where(e);

@@ -843,6 +843,9 @@ TEST_CASE("status lists applied and pending migrations, as text and JSON, and ex
 
   RunResult fresh = p.run({"status"});
   CHECK(fresh.exit_code == 3);
+  // Pending is what status reports, not an error of it.
+  CHECK(contains(fresh.err, " INFO  2 pending migration(s)"));
+  CHECK_FALSE(contains(fresh.err, " ERROR "));
   CHECK(contains(fresh.out, "pending  1  a  " + p.file("1_a.sql") + "\n"));
   CHECK(contains(fresh.out, "0 applied, 2 pending\n"));
   CHECK_FALSE(p.exists("schema_migrations"));  // read-only

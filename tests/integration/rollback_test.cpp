@@ -127,6 +127,54 @@ TEST_CASE("a missing down section still refuses with 65, naming what is missing,
   CHECK(p.exists("a"));
 }
 
+TEST_CASE("a non-transactional down that fails on its first statement leaves the version applied, not dirty") {
+  Project p;
+  p.write("1_t.sql", migration("create table t (x int);", "drop table t;"));
+  p.write("2_i.sql", "-- migrate:up transaction:false\ncreate index concurrently t_x on t (x);\n"
+                     "-- migrate:down transaction:false\ndrop index concurrently t_nosuch;\n"
+                     "drop index concurrently t_x;\n");
+  REQUIRE(p.run({"up"}).exit_code == 0);
+
+  RunResult first = p.run({"down"});
+  CHECK(first.exit_code == 1);
+  CHECK(contains(error_line(first), p.file("2_i.sql") + ":4:1: migration 2 i (down) failed: 42704: index \"t_nosuch\" "
+                                    "does not exist"));
+  CHECK(p.psql("select string_agg(version || ':' || dirty, ',' order by version) from schema_migrations") ==
+        "1:false,2:false");
+  CHECK(p.exists("t_x"));
+  // Nothing to repair: the next up finds the database up to date.
+  RunResult up = p.run({"up"});
+  CHECK(up.exit_code == 0);
+  CHECK(contains(up.err, "database is up to date"));
+
+  // Failing part-way, the hint is about finishing a rollback, not an up.
+  p.write("2_i.sql", "-- migrate:up transaction:false\ncreate index concurrently t_x on t (x);\n"
+                     "-- migrate:down transaction:false\ndrop index concurrently t_x;\n"
+                     "drop index concurrently t_nosuch;\n");
+  REQUIRE(p.run({"repair"}).exit_code == 0);  // the file changed: its checksum is recorded anew
+  RunResult part = p.run({"down"});
+  CHECK(part.exit_code == 1);
+  CHECK(contains(error_line(part), p.file("2_i.sql") + ":5:1: migration 2 i (down) failed part-way and is marked "
+                                   "dirty: 42704: index \"t_nosuch\" does not exist. Check the database; if you "
+                                   "finish rolling it back by hand, delete its row: "));
+  CHECK_FALSE(contains(error_line(part), ".."));
+  CHECK(p.psql("select dirty from schema_migrations where version = '2'") == "t");
+  CHECK_FALSE(p.exists("t_x"));
+}
+
+TEST_CASE("down with MIGRATE_COMMAND set refuses with 64: another tool's migrations roll back with that tool") {
+  Project p;
+  p.write("1_t.sql", migration("create table t (x int);", "drop table t;"));
+  REQUIRE(p.run({"up"}).exit_code == 0);
+  RunResult refused = p.run({"down"}, {{"MIGRATE_COMMAND", "alembic upgrade head"}});
+  CHECK(refused.exit_code == 64);
+  CHECK(contains(error_line(refused), "down rolls back migration files run by schemagate itself; MIGRATE_COMMAND "
+                                      "(migrations.command) is set, so the migrations belong to alembic: roll back "
+                                      "with it (for Alembic: alembic downgrade -1)"));
+  CHECK(p.versions() == "1");
+  CHECK(p.exists("t"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Future migrations: the image rolled back
 
