@@ -14,6 +14,7 @@ Status new_migration(Context& ctx);
 Status stamp(Context& ctx);
 Status repair(Context& ctx);
 Status config(Context& ctx);
+Status lint(Context& ctx);
 
 namespace {
 
@@ -58,6 +59,12 @@ constexpr cli::Command kCommands[] = {
      .flags = kJson,
      .settings = kMigrations | kMigrateCommand,
      .run = status},
+    {.name = "lint",
+     .synopsis = "[--json]",
+     .summary = "pre-flight findings from the SQL alone, no database (exit 65: a blocking finding)",
+     .flags = kJson,
+     .settings = kDir,
+     .run = lint},
     {.name = "verify",
      .synopsis = "[flags]",
      .summary = "check that the critical tables exist",

@@ -151,7 +151,7 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
     s.path = std::string(path);
     s.sql = std::move(text);
     if (sql::is_blank(s.sql)) s.sql.clear();
-    if (parts->kind == "up") m.checksum = sha256_hex(m.up.sql);
+    if (parts->kind == "up") m.checksum = checksum_of(m.up.sql);
     return m;
   }
 
@@ -193,8 +193,23 @@ Result<Migration> parse_file(std::string_view file_name, std::string_view path, 
   text.resize(down ? down->line_begin : text.size());
   text.erase(0, up->body_begin);
   fill(m.up, *up, std::move(text));
-  m.checksum = sha256_hex(m.up.sql);
+  m.checksum = checksum_of(m.up.sql);
   return m;
+}
+
+std::string checksum_of(std::string_view up_sql) {
+  if (up_sql.find(kAckMarker) == std::string_view::npos) return sha256_hex(up_sql);
+  std::string kept;
+  kept.reserve(up_sql.size());
+  for (size_t begin = 0; begin < up_sql.size();) {
+    size_t end = up_sql.find('\n', begin);
+    end = end == std::string_view::npos ? up_sql.size() : end + 1;
+    std::string_view line = up_sql.substr(begin, end - begin);
+    size_t text = line.find_first_not_of(" \t");
+    if (text == std::string_view::npos || line.substr(text).rfind(kAckMarker, 0) != 0) kept += line;
+    begin = end;
+  }
+  return sha256_hex(kept);
 }
 
 Result<std::vector<Migration>> read_dir(const std::string& dir) {

@@ -25,7 +25,7 @@ struct Migration {
   std::string name;
   Section up;
   Section down;
-  std::string checksum;  // SHA-256 of up.sql
+  std::string checksum;  // SHA-256 of up.sql without its kAckMarker lines (checksum_of)
 };
 
 // Orders versions of any width numerically: "7" < "36004600" < "20240101120000".
@@ -39,5 +39,12 @@ Result<std::vector<Migration>> read_dir(const std::string& dir);
 
 // Parses one file's text; exposed for unit tests. `kind` is "single", "up" or "down".
 Result<Migration> parse_file(std::string_view file_name, std::string_view path, std::string text);
+
+// A line acknowledging a pre-flight finding (`-- schemagate:ack <rule-id>`, preflight/lint.h).
+// Such lines are left out of the checksum: acknowledging a finding in a migration that one
+// environment has already applied is not drift.
+inline constexpr std::string_view kAckMarker = "-- schemagate:ack";
+// SHA-256 of a migration's up-SQL as the tracking table records it: without kAckMarker lines.
+std::string checksum_of(std::string_view up_sql);
 
 }  // namespace schemagate::migrate

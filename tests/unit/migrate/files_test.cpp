@@ -138,5 +138,17 @@ TEST_CASE("the checksum covers the up SQL only") {
   CHECK(a.checksum != c.checksum);
 }
 
+TEST_CASE("acknowledging a pre-flight finding is not drift: -- schemagate:ack lines are left out of the checksum") {
+  Migration plain = parsed("1_a.sql", "-- migrate:up\nalter table t drop column c;\n");
+  Migration acked =
+      parsed("1_a.sql", "-- migrate:up\n  -- schemagate:ack drop-column\nalter table t drop column c;\n");
+  Migration other = parsed("1_a.sql", "-- migrate:up\n-- reviewed\nalter table t drop column c;\n");
+  CHECK(acked.checksum == plain.checksum);
+  CHECK(other.checksum != plain.checksum);  // any other comment is part of the file as before
+  CHECK(plain.checksum == checksum_of("alter table t drop column c;\n"));
+  // The SQL run is unchanged: the line is still in it.
+  CHECK(acked.up.sql == "  -- schemagate:ack drop-column\nalter table t drop column c;\n");
+}
+
 }  // namespace
 }  // namespace schemagate::migrate

@@ -1,0 +1,41 @@
+#pragma once
+// Pre-flight from the SQL alone (`schemagate lint`, SPEC §2): for each statement of the given
+// migrations' up sections, what it locks and for how long, by the rules of rules.h. Sizes are not
+// known here, so a rule that matters only on a big table is a warning; a change the running
+// release may trip over (a drop, a rename) blocks unless a `-- schemagate:ack <rule-id>` line
+// right above the statement acknowledges it.
+#include <span>
+#include <string>
+#include <vector>
+
+#include "migrate/files.h"
+
+namespace schemagate::preflight {
+
+enum class Severity { warning, blocking, acknowledged };
+
+struct Finding {
+  std::string path;
+  int line = 0, column = 0;
+  std::string rule;
+  Severity severity = Severity::warning;
+  std::string table;
+  std::string lock;
+  std::string message;  // "CREATE INDEX i ON t blocks writes to t while ...; use ..."
+  std::string where() const { return path + ":" + std::to_string(line) + ":" + std::to_string(column); }
+};
+
+struct Report {
+  std::vector<Finding> findings;
+  // Statements PostgreSQL 15's grammar does not read (newer syntax): never a finding.
+  std::vector<Finding> not_analysed;
+  int blocking() const;
+};
+
+Report lint(std::span<const migrate::Migration> migrations);
+
+// The rule ids a statement's `-- schemagate:ack <id> [<id>...]` lines (in the comments right above
+// it) acknowledge.
+std::vector<std::string> acknowledged(std::string_view statement);
+
+}  // namespace schemagate::preflight

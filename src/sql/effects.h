@@ -1,0 +1,55 @@
+#pragma once
+// What one statement does to the tables it names, read from PostgreSQL 15's parse tree: the
+// operations whose lock, rewrite or scan can hurt a live database (SPEC §1 step 5b), the tables it
+// creates and the tables whose rows it changes. Facts only; what to make of them is preflight/'s.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace schemagate::sql {
+
+struct Relation {
+  std::string schema;  // empty: found through the search_path
+  std::string name;
+  std::string display() const { return schema.empty() ? name : schema + "." + name; }
+  bool operator==(const Relation&) const = default;
+};
+
+enum class Op {
+  create_index,         // CREATE INDEX without CONCURRENTLY
+  reindex,              // REINDEX without CONCURRENTLY
+  add_column_rewrite,   // ADD COLUMN with a volatile default, a serial type or a stored generated column
+  alter_column_type,    // ALTER COLUMN ... TYPE
+  set_not_null,         // ALTER COLUMN ... SET NOT NULL
+  add_foreign_key,      // ADD FOREIGN KEY without NOT VALID
+  add_check,            // ADD CHECK without NOT VALID
+  add_unique,           // ADD PRIMARY KEY / UNIQUE without USING INDEX
+  vacuum_full,          // VACUUM FULL
+  cluster,              // CLUSTER
+  drop_table,           // DROP TABLE
+  drop_column,          // ALTER TABLE ... DROP COLUMN
+  rename_table,         // ALTER TABLE ... RENAME TO
+  rename_column,        // ALTER TABLE ... RENAME COLUMN
+  truncate,             // TRUNCATE
+};
+
+struct Operation {
+  Op op;
+  Relation table;
+  std::string object;  // the index, column or constraint it names, when it names one
+};
+
+struct Effects {
+  // PostgreSQL 15's grammar read the statement. When not (newer syntax, a mistake), nothing below
+  // is known: the statement is "not analysed", never a finding.
+  bool analysed = false;
+  std::vector<Operation> operations;
+  std::vector<Relation> creates;  // tables it creates (empty when created)
+  std::vector<Relation> writes;   // tables whose rows it changes (INSERT, UPDATE, DELETE, MERGE, COPY)
+  // DO, CALL, or a function called by a query: it may change the rows of any table.
+  bool may_write_any = false;
+};
+
+Effects effects_of(std::string_view statement);
+
+}  // namespace schemagate::sql

@@ -1,0 +1,93 @@
+// What a statement does to tables, read from PostgreSQL's parse tree (sql/effects.h): each
+// operation a pre-flight rule names, and the close statement that must not count as it.
+#include "sql/effects.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+namespace schemagate::sql {
+namespace {
+
+// The operations of one statement as "op table object" strings.
+std::vector<std::string> ops(std::string_view statement) {
+  std::vector<std::string> out;
+  Effects e = effects_of(statement);
+  REQUIRE(e.analysed);
+  for (const Operation& o : e.operations)
+    out.push_back(std::to_string(static_cast<int>(o.op)) + " " + o.table.display() + (o.object.empty() ? "" : " " + o.object));
+  return out;
+}
+std::string op(Op o, std::string rest) { return std::to_string(static_cast<int>(o)) + " " + rest; }
+
+TEST_CASE("CREATE INDEX blocks writes; CONCURRENTLY does not") {
+  CHECK(ops("create index i on s.t (c)") == std::vector<std::string>{op(Op::create_index, "s.t i")});
+  CHECK(ops("create unique index concurrently i on t (c)").empty());
+  CHECK(ops("reindex table t") == std::vector<std::string>{op(Op::reindex, "t")});
+  CHECK(ops("reindex (concurrently) table t").empty());
+}
+
+TEST_CASE("ADD COLUMN rewrites with a volatile default, a serial or a generated column, not with a constant") {
+  CHECK(ops("alter table t add column c int").empty());
+  CHECK(ops("alter table t add column c int not null default 0").empty());
+  CHECK(ops("alter table t add column c timestamptz default now()").empty());
+  CHECK(ops("alter table t add column c float default random()") == std::vector<std::string>{op(Op::add_column_rewrite, "t c")});
+  CHECK(ops("alter table t add column c uuid default public.gen_random_uuid()") ==
+        std::vector<std::string>{op(Op::add_column_rewrite, "t c")});
+  CHECK(ops("alter table t add column c bigserial") == std::vector<std::string>{op(Op::add_column_rewrite, "t c")});
+  CHECK(ops("alter table t add column c int generated always as (a * 2) stored") ==
+        std::vector<std::string>{op(Op::add_column_rewrite, "t c")});
+  CHECK(ops("alter table t add column c int generated always as identity") ==
+        std::vector<std::string>{op(Op::add_column_rewrite, "t c")});
+}
+
+TEST_CASE("ALTER TABLE's scans and rewrites, and their NOT VALID and USING INDEX forms that avoid them") {
+  CHECK(ops("alter table t alter column c type bigint") == std::vector<std::string>{op(Op::alter_column_type, "t c")});
+  CHECK(ops("alter table t alter column c set not null") == std::vector<std::string>{op(Op::set_not_null, "t c")});
+  CHECK(ops("alter table t add constraint f foreign key (a) references u") ==
+        std::vector<std::string>{op(Op::add_foreign_key, "t f")});
+  CHECK(ops("alter table t add constraint f foreign key (a) references u not valid").empty());
+  CHECK(ops("alter table t add constraint k check (a > 0)") == std::vector<std::string>{op(Op::add_check, "t k")});
+  CHECK(ops("alter table t add constraint k check (a > 0) not valid").empty());
+  CHECK(ops("alter table t validate constraint k").empty());
+  CHECK(ops("alter table t add primary key (id)") == std::vector<std::string>{op(Op::add_unique, "t")});
+  CHECK(ops("alter table t add constraint u unique using index t_u").empty());
+  // Several commands in one statement, each its own operation.
+  CHECK(ops("alter table t alter column a set not null, drop column b") ==
+        std::vector<std::string>{op(Op::set_not_null, "t a"), op(Op::drop_column, "t b")});
+}
+
+TEST_CASE("drops, renames, TRUNCATE and the rewriting maintenance commands") {
+  CHECK(ops("drop table a, s.b") == std::vector<std::string>{op(Op::drop_table, "a"), op(Op::drop_table, "s.b")});
+  CHECK(ops("drop index i").empty());
+  CHECK(ops("alter table t rename to u") == std::vector<std::string>{op(Op::rename_table, "t u")});
+  CHECK(ops("alter table t rename column a to b") == std::vector<std::string>{op(Op::rename_column, "t a")});
+  CHECK(ops("alter index i rename to j").empty());
+  CHECK(ops("truncate a, b") == std::vector<std::string>{op(Op::truncate, "a"), op(Op::truncate, "b")});
+  CHECK(ops("vacuum (full) t") == std::vector<std::string>{op(Op::vacuum_full, "t")});
+  CHECK(ops("vacuum t").empty());
+  CHECK(ops("cluster t using i") == std::vector<std::string>{op(Op::cluster, "t")});
+}
+
+TEST_CASE("what a statement creates and writes, and when it may write anything") {
+  Effects created = effects_of("create table s.t (a int)");
+  CHECK(created.creates == std::vector<Relation>{{"s", "t"}});
+  CHECK(effects_of("create table u as select 1").creates == std::vector<Relation>{{"", "u"}});
+  CHECK(effects_of("update t set c = 0 where c is null").writes == std::vector<Relation>{{"", "t"}});
+  CHECK(effects_of("insert into t values (1)").writes == std::vector<Relation>{{"", "t"}});
+  CHECK(effects_of("copy t from stdin").writes == std::vector<Relation>{{"", "t"}});
+  CHECK_FALSE(effects_of("copy t to stdout").writes.size());
+  CHECK(effects_of("do $$ begin perform 1; end $$").may_write_any);
+  CHECK(effects_of("select backfill()").may_write_any);
+  CHECK_FALSE(effects_of("select 1").may_write_any);
+}
+
+TEST_CASE("syntax PostgreSQL 15 does not read is not analysed") {
+  Effects e = effects_of("alter table t add column c int with some future clause");
+  CHECK_FALSE(e.analysed);
+  CHECK(e.operations.empty());
+}
+
+}  // namespace
+}  // namespace schemagate::sql
