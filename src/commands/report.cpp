@@ -61,7 +61,8 @@ void Report::write(const std::string& path) {
             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
   }
   json += "}}\n";
-  if (Status written = replace_file(path, json); !written)
+  // Said once: a path that cannot be written at the first phase will not be at the next.
+  if (Status written = replace_file(path, json); !written && !warned_++)
     log::warn("cannot write the status file " + path + ": " + written.error().message);
 }
 

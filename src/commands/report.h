@@ -32,6 +32,7 @@ struct Report {
  private:
   std::string since_;      // when the current phase began
   std::string migration_;  // the migration being applied, in the migrating phase
+  int warned_ = 0;         // how many writes failed; only the first is logged
 };
 
 }  // namespace schemagate::commands

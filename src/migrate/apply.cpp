@@ -187,8 +187,11 @@ Status Applier::run_window(std::span<const Migration* const> window, bool single
       failed_tag = step.tag;
       return;
     }
-    // The server has gone on to the next step, which may be the next migration's.
-    if (step.tag + 1 < w.about.size()) starting(*window[w.about[step.tag + 1].migration]);
+    // The server has gone on to the next step, which may be the next migration's (a sync
+    // reports nothing of its own, so look past it).
+    size_t next = step.tag + 1;
+    while (next < w.steps.size() && w.steps[next].kind == db::Connection::Step::Kind::sync) ++next;
+    if (next < w.steps.size()) starting(*window[w.about[next].migration]);
     if (about.role == Role::record && result->size() == 1) durations[about.migration] = result->at(0, 1);
     if (about.role != Role::commit) return;
     // Logged as each commits: a line per migration that is really there.
