@@ -6,12 +6,16 @@ Takes the pod template of the Deployment in DEPLOYMENT and changes only what a l
     volumes, probes), named so and labelled with --label;
   - image names replaced as --image FROM=TO says (the manifests name registry images);
   - restartPolicy OnFailure: podman 4.3 restarts a `Always` pod's init container in a loop;
+  - no `ports`: podman 4.3 publishes a containerPort on the host's port of the same number (in
+    Kubernetes it is informational), so two pods would collide on the host's port 8000;
   - the Secret of SECRET, its url pointing at the test database (--url), given as a ConfigMap of
     the same name and keys: podman 4.3.1 panics on any `secret:` volume (a nil secrets manager in
     kube.VolumeFromSecret), so the template's secret volume becomes a configMap volume with the
     same name, items and mount;
   - a ConfigMap holding --migrations' files under the name the template's configMap volume gives.
-The two ConfigMaps are written to OUT.secret and OUT.migrations for `podman kube play --configmap`.
+Each Pod is written to OUT.POD.yaml (one `podman kube play` each, so that they start together:
+one play runs its pods' init containers one pod after the other), the two ConfigMaps to
+OUT.secret.yaml and OUT.migrations.yaml for `podman kube play --configmap`.
 Anything else that differs from the template is an error, so the test plays what users deploy.
 Usage:
   kube_pods.py DEPLOYMENT SECRET --url URL --migrations DIR --image FROM=TO... --pods A,B
@@ -50,6 +54,7 @@ def main():
         if c["image"] not in images:
             sys.exit(f"{args.deployment}: no local image given for {c['image']}")
         c["image"] = images[c["image"]]
+        c.pop("ports", None)
     if spec.get("restartPolicy", "Always") != "Always":
         sys.exit(f"{args.deployment}: a Deployment's pods restart Always; found {spec['restartPolicy']}")
     spec["restartPolicy"] = "OnFailure"
@@ -66,19 +71,18 @@ def main():
     if secret["metadata"]["name"] not in secrets:
         sys.exit(f"{args.secret}: {secret['metadata']['name']} is not the Secret the template mounts ({secrets})")
     secret["stringData"]["url"] = args.url
-    with open(args.out + ".secret", "w") as f:
+    with open(args.out + ".secret.yaml", "w") as f:
         yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": secret["metadata"]["name"]},
                         "data": secret["stringData"]}, f, sort_keys=False)
 
     key, value = args.label.split("=", 1)
-    out = []
     for name in args.pods.split(","):
         labels = dict(template.get("metadata", {}).get("labels", {}))
         labels[key] = value
-        out.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
-                    "spec": copy.deepcopy(spec)})
-    with open(args.out, "w") as f:
-        yaml.safe_dump_all(out, f, sort_keys=False)
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
+               "spec": copy.deepcopy(spec)}
+        with open(f"{args.out}.{name}.yaml", "w") as f:
+            yaml.safe_dump(pod, f, sort_keys=False)
 
     if len(config_maps) != 1:
         sys.exit(f"{args.deployment}: expected one configMap volume, found {config_maps}")
@@ -86,7 +90,7 @@ def main():
     for name in sorted(os.listdir(args.migrations)):
         with open(os.path.join(args.migrations, name)) as f:
             data[name] = f.read()
-    with open(args.out + ".migrations", "w") as f:
+    with open(args.out + ".migrations.yaml", "w") as f:
         yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": config_maps[0]}, "data": data},
                        f, sort_keys=False)
 
