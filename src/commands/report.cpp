@@ -57,8 +57,9 @@ void Report::write(const std::string& path) {
   for (size_t i = 0; i < timings_ms.size(); ++i)
     json += (i ? "," : "") + json_string(timings_ms[i].first) + ":" + std::to_string(timings_ms[i].second);
   if (final) {
-    json += std::string(timings_ms.empty() ? "" : ",") + "\"total\":" +
-            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    json +=
+        std::string(timings_ms.empty() ? "" : ",") + "\"total\":" +
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
   }
   json += "}}\n";
   // Said once: a path that cannot be written at the first phase will not be at the next.

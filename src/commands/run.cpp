@@ -19,7 +19,8 @@ Status migrate_step(Context& ctx, db::Connection& conn, const db::Target& target
   migrate::UpOptions options = up_options(ctx, target);
   if (!ctx.settings.status_file.empty())
     options.on_start = [&](const migrate::Migration& m) {
-      report.phase(ctx.settings.status_file, "migrating", m.version_text + (m.name.empty() ? "" : "_" + m.name));
+      report.phase(ctx.settings.status_file, "migrating",
+                   m.version_text + (m.name.empty() ? "" : "_" + m.name));
     };
   Status migrated = migrate::up(conn, *inputs, options, stop);
   if (!ctx.settings.status_file.empty())

@@ -73,7 +73,8 @@ TEST_CASE("while a migration runs the status file names it and when it started; 
   p.write("1_users.sql", migration("create table users (id int);"));
   // The second migration waits for an advisory lock the test holds: a long migration, held in
   // place until the test lets it go.
-  p.write("2_slow_orders.sql", migration("select pg_advisory_xact_lock(4242);\ncreate table orders (id int);"));
+  p.write("2_slow_orders.sql",
+          migration("select pg_advisory_xact_lock(4242);\ncreate table orders (id int);"));
   Holder holder(p, "select pg_advisory_lock(4242); select pg_sleep(60);");
   REQUIRE(holder.wait_running("%pg_sleep%", 10s));
 
@@ -83,8 +84,9 @@ TEST_CASE("while a migration runs the status file names it and when it started; 
                                  {"MIGRATION_LOCK_TIMEOUT", "120s"}}));
   REQUIRE(wait_until(
       [&] {
-        return p.backends("application_name = 'schemagate' and wait_event_type = 'Lock' and wait_event = 'advisory'") ==
-               1;
+        return p.backends(
+                   "application_name = 'schemagate' and wait_event_type = 'Lock' and wait_event = "
+                   "'advisory'") == 1;
       },
       20s));
   CHECK(phase_of(path) == kMigratingKeys + " migrating 2_slow_orders since=utc time=utc");
