@@ -7,7 +7,8 @@
 # Images kept between runs (the only state left behind): docker.io/library/debian:bookworm,
 # docker.io/library/postgres:15 and docker.io/library/python:3.12-slim (stand-ins built here),
 # plus the images the suite builds from the project's Dockerfile: localhost/schemagate and
-# localhost/schemagate-build-stage, whose layers are the cache that makes the next run's build quick.
+# localhost/schemagate-build-stage, whose layers are the cache that makes the next run's build quick,
+# and localhost/schemagate-test-app, the Kubernetes pods' app.
 engine_dir=""
 engine_api_pid=""
 engine_health_pid=""

@@ -46,18 +46,19 @@ check() {
 }
 
 cleanup() {
-  local p
-  for p in "${projects[@]}"; do
-    docker-compose -p "$p" -f "$root/compose/docker-compose.yml" down -v --remove-orphans -t 2 >/dev/null 2>&1
-    docker-compose -p "$p" -f "$root/compose/docker-compose.entrypoint.yml" down -v --remove-orphans -t 2 \
-      >/dev/null 2>&1
-    podman rmi "docker.io/library/${p}_app" >/dev/null 2>&1  # built by the entrypoint project
-  done
-  local ids
+  local p ids
+  # Containers of our own first: one still attached to a Compose network keeps it from going.
   ids=$(podman pod ps -q --filter "label=$label" 2>/dev/null)
   [[ -n $ids ]] && podman pod rm -f $ids >/dev/null 2>&1
   ids=$(podman ps -aq --filter "label=$label" 2>/dev/null)
   [[ -n $ids ]] && podman rm -f -t 0 $ids >/dev/null 2>&1
+  for p in "${projects[@]}"; do
+    docker-compose -p "$p" -f "$root/compose/docker-compose.yml" down -v --remove-orphans -t 2 >/dev/null 2>&1
+    docker-compose -p "$p" -f "$root/compose/docker-compose.entrypoint.yml" down -v --remove-orphans -t 2 \
+      >/dev/null 2>&1
+    podman network rm -f "${p}_default" >/dev/null 2>&1
+    podman rmi "docker.io/library/${p}_app" >/dev/null 2>&1  # built by the entrypoint project
+  done
   ids=$(podman network ls -q --filter "label=$label" 2>/dev/null)
   [[ -n $ids ]] && podman network rm -f $ids >/dev/null 2>&1
   ids=$(podman volume ls -q --filter "label=$label" 2>/dev/null)
@@ -299,7 +300,8 @@ if wanted kube; then
     --health-cmd 'pg_isready -U app -d app' --health-interval 1s docker.io/library/postgres:15 >/dev/null
   kdb=sgkdb$run_id
   healthy() { [[ $(podman inspect --format '{{.State.Health.Status}}' "$1") == healthy ]]; }
-  check "the database is healthy" eventually 60 healthy "$kdb"
+  check "the database is healthy" eventually 120 healthy "$kdb" ||
+    echo "    health: $(podman inspect --format '{{.State.Health.Status}}' "$kdb"); $(podman logs "$kdb" 2>&1 | tail -n 3)"
   # The app container's image: a server on 8000 (the manifests' ghcr.io images are not here).
   printf 'FROM docker.io/library/python:3.12-slim\nCMD ["python3", "-m", "http.server", "8000"]\n' |
     podman build --pull=never -t localhost/schemagate-test-app -f - "$engine_dir" >/dev/null 2>&1
@@ -327,7 +329,7 @@ if wanted kube; then
     check "pod $pod: the app container is running ($app_state)" test "$app_state" = "running 0"
     # The init container is gone once it succeeded; its start and exit are in the engine's events.
     app_started=$(podman inspect --format '{{.State.StartedAt.Unix}}' "$pod-app" 2>/dev/null)
-    last_applied=$(db_query "$kdb" "select extract(epoch from max(applied_at))::bigint from schema_migrations")
+    last_applied=$(db_query "$kdb" "select floor(extract(epoch from max(applied_at)))::bigint from schema_migrations")
     check "pod $pod: the app started after the migrations were applied" test "${app_started:-0}" -ge "${last_applied:-9999999999}"
   done
   died=$(podman events --stream=false --since "${t0}" --filter event=died --format '{{.Name}} {{.ContainerExitCode}}' 2>/dev/null |
