@@ -13,13 +13,37 @@ void Report::time(std::string step, Clock::time_point since) {
                           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
 }
 
-void Report::write(const std::string& path) {
-  if (path.empty()) return;
-  time("total", started);
+namespace {
+
+std::string utc_now() {
   char when[32];
   std::time_t now = std::time(nullptr);
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::string json = "{\"status\":" + json_string(status) + ",\"time\":" + json_string(when);
+  return when;
+}
+
+}  // namespace
+
+void Report::phase(const std::string& path, std::string name, std::string migration) {
+  if (path.empty()) return;
+  status = std::move(name);
+  migration_ = std::move(migration);
+  since_ = utc_now();
+  write(path);
+  // Until the next phase is written, a failure is what the report says.
+  status = "failed";
+  since_.clear();
+  migration_.clear();
+}
+
+void Report::write(const std::string& path) {
+  if (path.empty()) return;
+  const bool final = since_.empty();
+  std::string json = "{\"status\":" + json_string(status) + ",\"time\":" + json_string(utc_now());
+  if (!final) {
+    if (!migration_.empty()) json += ",\"migration\":" + json_string(migration_);
+    json += ",\"since\":" + json_string(since_);
+  }
   if (progress) {
     json += ",\"current_version\":" + (progress->current.empty() ? std::string("null") : json_string(progress->current));
     json += ",\"pending\":[";
@@ -32,8 +56,14 @@ void Report::write(const std::string& path) {
   json += ",\"timings_ms\":{";
   for (size_t i = 0; i < timings_ms.size(); ++i)
     json += (i ? "," : "") + json_string(timings_ms[i].first) + ":" + std::to_string(timings_ms[i].second);
+  if (final) {
+    json +=
+        std::string(timings_ms.empty() ? "" : ",") + "\"total\":" +
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  }
   json += "}}\n";
-  if (Status written = replace_file(path, json); !written)
+  // Said once: a path that cannot be written at the first phase will not be at the next.
+  if (Status written = replace_file(path, json); !written && !warned_++)
     log::warn("cannot write the status file " + path + ": " + written.error().message);
 }
 

@@ -24,6 +24,15 @@ struct Report {
   // Writes the report to `path` (nothing when empty) whole or not at all (rename); a failure is a
   // warning, never the reason a start fails. Secrets are scrubbed as in the log.
   void write(const std::string& path);
+  // Writes the phase the run is in to `path` as its status, with the UTC time it began: waiting
+  // (for the database or another runner's lock), migrating (`migration` is VERSION_NAME), verifying.
+  // A probe reading the file sees progress before the final status.
+  void phase(const std::string& path, std::string name, std::string migration = "");
+
+ private:
+  std::string since_;      // when the current phase began
+  std::string migration_;  // the migration being applied, in the migrating phase
+  int warned_ = 0;         // how many writes failed; only the first is logged
 };
 
 }  // namespace schemagate::commands

@@ -16,7 +16,13 @@ Status migrate_step(Context& ctx, db::Connection& conn, const db::Target& target
   const Interrupt& stop = ctx.gate.interrupt();
   auto inputs = load_inputs(ctx.settings);
   if (!inputs) return inputs.error();
-  Status migrated = migrate::up(conn, *inputs, up_options(ctx, target), stop);
+  migrate::UpOptions options = up_options(ctx, target);
+  if (!ctx.settings.status_file.empty())
+    options.on_start = [&](const migrate::Migration& m) {
+      report.phase(ctx.settings.status_file, "migrating",
+                   m.version_text + (m.name.empty() ? "" : "_" + m.name));
+    };
+  Status migrated = migrate::up(conn, *inputs, options, stop);
   if (!ctx.settings.status_file.empty())
     if (auto progress = migrate::progress(conn, *inputs, stop)) report.progress = *progress;
   return migrated;
@@ -25,6 +31,7 @@ Status migrate_step(Context& ctx, db::Connection& conn, const db::Target& target
 // Steps 3-7. The connection lives only inside this function, so it is closed before the exec.
 Status gate(Context& ctx, const db::Target& target, Report& report) {
   auto step = Clock::now();
+  report.phase(ctx.settings.status_file, "waiting");
   auto conn = wait_until_ready(ctx, target);  // 3. wait
   report.time("wait", step);
   if (!conn) return conn.error();
@@ -33,6 +40,7 @@ Status gate(Context& ctx, const db::Target& target, Report& report) {
   report.time("migrate", step);
   if (!migrated) return migrated.error();
   step = Clock::now();
+  report.phase(ctx.settings.status_file, "verifying");
   Status verified = verify::critical_tables(*conn, ctx.settings.critical_tables, ctx.gate.interrupt());  // 7. verify
   report.time("verify", step);
   return verified;

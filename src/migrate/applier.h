@@ -118,6 +118,8 @@ class Applier {
   Status run_outside_transaction(const Migration& m, size_t from = 0);
 
   Error out_of_time(const Migration& m);
+  // Tells options_.on_start, once, that the server has started on `m`.
+  void starting(const Migration& m);
 
   db::Connection& conn_;
   TableName table_;
@@ -126,6 +128,7 @@ class Applier {
   const Interrupt& stop_;
   db::SessionSettings settings_;
   const Migration* noticing_ = nullptr;  // the migration whose statements the server runs now
+  const Migration* started_ = nullptr;   // the last one on_start was told of
   std::string prelude_;
   int applied_ = 0;
   std::mt19937 jitter_{std::random_device{}()};

@@ -50,6 +50,12 @@ Status Applier::resume(const Migration& m, size_t from) {
   return done;
 }
 
+void Applier::starting(const Migration& m) {
+  if (started_ == &m) return;
+  started_ = &m;
+  if (options_.on_start) options_.on_start(m);
+}
+
 Result<int> Applier::run_all(std::span<const Migration* const> pending) {
   size_t next = 0;
   int retries_left = options_.retry_attempts;
@@ -173,6 +179,7 @@ Status Applier::run_window(std::span<const Migration* const> window, bool single
               {{"version", m.version_text}, {"name", m.name}, {"duration_ms", durations[i]}});
   };
   noticing_ = window.front();
+  starting(*window.front());
   auto on_step = [&](const db::Connection::Step& step, const Result<db::Rows>& result) {
     const Window::Step& about = w.about[step.tag];
     noticing_ = window[about.migration];
@@ -180,6 +187,11 @@ Status Applier::run_window(std::span<const Migration* const> window, bool single
       failed_tag = step.tag;
       return;
     }
+    // The server has gone on to the next step, which may be the next migration's (a sync
+    // reports nothing of its own, so look past it).
+    size_t next = step.tag + 1;
+    while (next < w.steps.size() && w.steps[next].kind == db::Connection::Step::Kind::sync) ++next;
+    if (next < w.steps.size()) starting(*window[w.about[next].migration]);
     if (about.role == Role::record && result->size() == 1) durations[about.migration] = result->at(0, 1);
     if (about.role != Role::commit) return;
     // Logged as each commits: a line per migration that is really there.

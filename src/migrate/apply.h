@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <functional>
 #include <span>
 
 #include "db/connection.h"
@@ -18,6 +19,8 @@ struct ApplyOptions {
   std::chrono::milliseconds retry_delay{};   // MIGRATION_RETRY_DELAY_SECONDS
   Deadline deadline = Deadline::never();     // the whole step (MIGRATION_TIMEOUT_SECONDS)
   bool single_transaction = false;           // MIGRATIONS_SINGLE_TRANSACTION
+  // Called with each migration as the server starts on it (the status file's "migrating" phase).
+  std::function<void(const Migration&)> on_start;
 };
 
 // SPEC §1 step 6: applies `pending` in order and logs one line per migration.

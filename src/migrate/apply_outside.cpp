@@ -14,6 +14,7 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
               script(m).why_not_transactional + "); it stays marked dirty until it finishes");
   auto started = std::chrono::steady_clock::now();
   noticing_ = &m;
+  starting(m);
   if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
   std::string mark_sql =
       direction_ == Direction::up ? record_sql(table_, m, true) : mark_dirty_sql(table_, m.version_text);

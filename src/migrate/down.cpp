@@ -84,7 +84,8 @@ Result<std::string> down(db::Connection& conn, const Inputs& inputs, const DownO
                                   : "\n" + c->down.sql + "\n");
     return out;
   }
-  ApplyOptions limits{options.lock_timeout, options.retry_attempts, options.retry_delay, deadline, false};
+  ApplyOptions limits{
+      options.lock_timeout, options.retry_attempts, options.retry_delay, deadline, false, nullptr};
   auto reverted = roll_back(conn, *table, *chosen, limits, stop);
   if (!reverted) return reverted.error();
   log::info("rollback done", {{"rolled_back", std::to_string(*reverted)}});

@@ -50,6 +50,8 @@ struct UpOptions {
   // One attempt of step 3 within `attempt_timeout`: a new session after the connection was lost
   // (readiness included: after a failover the address may lead to a standby for a while).
   std::function<Result<db::Connection>(std::chrono::milliseconds attempt_timeout)> reconnect;
+  // Called with each migration as the server starts on it (ApplyOptions::on_start).
+  std::function<void(const Migration&)> on_start;
 };
 
 // Errors as SPEC §1 steps 4-6 give them: BadMigrations (65) for the plan, MigrationFailed (1),
