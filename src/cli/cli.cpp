@@ -42,6 +42,8 @@ constexpr SettingGroup kSettingGroups[] = {
     {"migrations.command", kMigrateCommand},
     {"verify.tables", kCriticalTables},
     {"migrations.single_transaction", kApplying},
+    {"migrations.preflight", kApplying},
+    {"migrations.preflight_max_rows", kApplying},
 };
 
 unsigned use_of(std::string_view key) {

@@ -4,6 +4,7 @@
 
 #include "log/log.h"
 #include "migrate/alembic/command_line.h"
+#include "preflight/check.h"
 #include "wait/wait.h"
 
 namespace schemagate::commands {
@@ -83,6 +84,15 @@ migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool
   o.lock_timeout = s.lock_timeout;
   o.retry_attempts = s.retry_attempts;
   o.retry_delay = s.retry_delay;
+  if (s.preflight != config::Preflight::off) {
+    preflight::Policy policy{.block = s.preflight == config::Preflight::block, .max_rows = s.preflight_max_rows};
+    o.preflight = [policy](db::Connection& conn, std::span<const migrate::Migration* const> pending,
+                           const Interrupt& stop) -> Status {
+      auto report = preflight::check(conn, pending, policy, stop);
+      if (!report) return report.error();
+      return {};
+    };
+  }
   o.single_transaction = s.single_transaction;
   o.check_only_because = "migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")";
   // The command connects where schemagate does; PG* variables pass through unchanged.

@@ -29,6 +29,9 @@ struct Source {
 
 // The defaults are the table's, applied by load(): a Settings that load() did not make holds
 // zeros and empty values, not defaults.
+// MIGRATIONS_PREFLIGHT (SPEC §1 step 5b).
+enum class Preflight { off, warn, block };
+
 struct Settings {
   std::string database_url;  // empty: libpq's PG* environment variables
   int max_retries{};         // connection attempts (at least one is always made)
@@ -43,6 +46,8 @@ struct Settings {
   milliseconds lock_timeout{};
   bool await{};
   bool single_transaction{};
+  Preflight preflight{};
+  long long preflight_max_rows{};  // a blocking lock or rewrite on a table over this many rows is over the line
   std::vector<TableName> critical_tables;
   log::Format log_format{};
   log::Level log_level{};

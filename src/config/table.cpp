@@ -111,6 +111,39 @@ Status apply_log_format(Settings& s, const Raw& raw) {
 
 std::string show_log_format(const Settings& s) { return s.log_format == log::Format::json ? "json" : "text"; }
 
+Status apply_preflight(Settings& s, const Raw& raw) {
+  std::string v = lower(raw.text);
+  if (v == "off")
+    s.preflight = Preflight::off;
+  else if (v == "warn")
+    s.preflight = Preflight::warn;
+  else if (v == "block")
+    s.preflight = Preflight::block;
+  else
+    return config_error("must be off, warn or block");
+  return {};
+}
+
+std::string show_preflight(const Settings& s) {
+  return s.preflight == Preflight::off ? "off" : s.preflight == Preflight::block ? "block" : "warn";
+}
+
+// A row count: digits, or digits with k (thousands) or M (millions).
+Status apply_preflight_rows(Settings& s, const Raw& raw) {
+  std::string v = lower(raw.text);
+  long long scale = 1;
+  if (!v.empty() && (v.back() == 'k' || v.back() == 'm')) {
+    scale = v.back() == 'k' ? 1'000 : 1'000'000;
+    v.pop_back();
+  }
+  if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos)
+    return config_error("not a row count (1000000, 50k, 2M)");
+  s.preflight_max_rows = std::stoll(v) * scale;
+  return {};
+}
+
+std::string show_preflight_rows(const Settings& s) { return std::to_string(s.preflight_max_rows); }
+
 Status apply_log_level(Settings& s, const Raw& raw) {
   std::string v = lower(raw.text);
   if (v == "debug")
@@ -245,6 +278,21 @@ constexpr Row kRows[] = {
      .default_text = "false",
      .help = "the whole run as one transaction, all or nothing",
      .field = plain<&Settings::single_transaction>},
+    {.key = "migrations.preflight",
+     .env = {{"MIGRATIONS_PREFLIGHT"}},
+     .flag = "--preflight",
+     .value_name = "MODE",
+     .default_text = "warn",
+     .help = "off, warn (log findings, go on) or block (exit 65 before applying on a finding over the line)",
+     .field = {apply_preflight, show_preflight}},
+    {.key = "migrations.preflight_max_rows",
+     .toml = TomlKind::count,
+     .env = {{"MIGRATIONS_PREFLIGHT_MAX_ROWS"}},
+     .flag = "--preflight-max-rows",
+     .value_name = "N",
+     .default_text = "1000000",
+     .help = "rows over which a blocking lock, rewrite or scan is over the line (1000000, 50k, 2M)",
+     .field = {apply_preflight_rows, show_preflight_rows}},
     {.key = "verify.tables",
      .toml = TomlKind::list,
      .env = {{"CRITICAL_TABLES"}},

@@ -74,6 +74,9 @@ Status apply_locked(db::Connection& conn, const Inputs& inputs, const UpOptions&
                       : "database is up to date: another runner applied the migrations");
     return locked->lock->release(stop);
   }
+  // 5b. Pre-flight: before the tracking table is touched, so a refusal leaves the database as it was.
+  if (options.preflight && !plan->pending.empty())
+    if (Status ok = options.preflight(conn, plan->pending, stop); !ok) return ok.error();
   if (Status ok = ensure_table(conn, table, stop); !ok) return ok.error();
   if (!plan->unrecorded.empty()) {
     if (Status ok = record_checksums(conn, table, plan->unrecorded, stop); !ok) return ok.error();

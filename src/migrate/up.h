@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,9 @@ struct UpOptions {
   std::function<Result<db::Connection>(std::chrono::milliseconds attempt_timeout)> reconnect;
   // Called with each migration as the server starts on it (ApplyOptions::on_start).
   std::function<void(const Migration&)> on_start;
+  // SPEC §1 step 5b, between plan and apply under the lock, given the pending migrations: an error
+  // stops the run before anything is applied. Empty: no pre-flight (MIGRATIONS_PREFLIGHT=off).
+  std::function<Status(db::Connection&, std::span<const Migration* const> pending, const Interrupt&)> preflight;
 };
 
 // Errors as SPEC §1 steps 4-6 give them: BadMigrations (65) for the plan, MigrationFailed (1),

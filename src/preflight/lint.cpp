@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <sstream>
 
 #include "migrate/locate.h"
@@ -60,45 +61,65 @@ std::vector<std::string> acknowledged(std::string_view statement) {
   return ids;
 }
 
-Report lint(std::span<const migrate::Migration> migrations) {
-  Report report;
-  for (const migrate::Migration& m : migrations) {
-    const migrate::Section& section = m.up;
-    std::vector<sql::Relation> created;  // in this migration: empty, nothing to lock for long
-    for (const sql::Statement& st : sql::statements(section.sql)) {
+Finding finding_for(const migrate::Section& section, size_t at, std::string_view statement, const sql::Operation& op,
+                    const std::vector<std::string>& acks) {
+  const Rule& rule = rule_for(op.op);
+  Finding f;
+  place(f, section, at);
+  f.rule = std::string(rule.id);
+  f.table = op.table.display();
+  f.lock = std::string(rule.lock);
+  f.message = sql::first_line(statement) + " " + replace_table(rule.does, f.table) + " (" + f.lock + " lock); " +
+              std::string(rule.safely);
+  if (std::find(acks.begin(), acks.end(), f.rule) != acks.end())
+    f.severity = Severity::acknowledged;
+  else
+    f.severity = rule.cost == Cost::incompatible ? Severity::blocking : Severity::warning;
+  return f;
+}
+
+void each_statement(std::span<const migrate::Migration* const> migrations,
+                    const std::function<void(const migrate::Migration&, const sql::Statement&, size_t at)>& visit) {
+  for (const migrate::Migration* m : migrations)
+    for (const sql::Statement& st : sql::statements(m->up.sql)) {
       if (st.kind == sql::Kind::meta_command) continue;
       std::string_view body = sql::without_leading_comments(st.text);
       if (body.empty()) continue;
-      const size_t at = st.offset + (st.text.size() - body.size());
-      sql::Effects e = sql::effects_of(st.text);
-      if (!e.analysed) {
-        Finding f;
-        place(f, section, at);
-        f.message = sql::first_line(st.text) + ": not analysed (PostgreSQL 15's grammar does not read it)";
-        report.not_analysed.push_back(std::move(f));
-        continue;
-      }
-      const std::vector<std::string> acks = acknowledged(st.text);
-      for (const sql::Operation& op : e.operations) {
-        const Rule& rule = rule_for(op.op);
-        // Created earlier in this migration: empty, and unknown to the release that is running.
-        if (std::find(created.begin(), created.end(), op.table) != created.end()) continue;
-        Finding f;
-        place(f, section, at);
-        f.rule = std::string(rule.id);
-        f.table = op.table.display();
-        f.lock = std::string(rule.lock);
-        f.message = sql::first_line(st.text) + " " + replace_table(rule.does, f.table) + " (" + f.lock +
-                    " lock); " + std::string(rule.safely);
-        if (std::find(acks.begin(), acks.end(), f.rule) != acks.end())
-          f.severity = Severity::acknowledged;
-        else
-          f.severity = rule.cost == Cost::incompatible ? Severity::blocking : Severity::warning;
-        report.findings.push_back(std::move(f));
-      }
-      for (const sql::Relation& r : e.creates) created.push_back(r);
+      visit(*m, st, st.offset + (st.text.size() - body.size()));
     }
-  }
+}
+
+Finding not_analysed(const migrate::Section& section, size_t at, std::string_view statement) {
+  Finding f;
+  place(f, section, at);
+  f.message = sql::first_line(statement) + ": not analysed (PostgreSQL 15's grammar does not read it)";
+  return f;
+}
+
+Report lint(std::span<const migrate::Migration> migrations) {
+  Report report;
+  std::vector<const migrate::Migration*> all;
+  for (const migrate::Migration& m : migrations) all.push_back(&m);
+  const migrate::Migration* current = nullptr;
+  std::vector<sql::Relation> created;  // in the current migration: empty, nothing to lock for long
+  each_statement(all, [&](const migrate::Migration& m, const sql::Statement& st, size_t at) {
+    if (&m != current) {
+      current = &m;
+      created.clear();
+    }
+    sql::Effects e = sql::effects_of(st.text);
+    if (!e.analysed) {
+      report.not_analysed.push_back(not_analysed(m.up, at, st.text));
+      return;
+    }
+    const std::vector<std::string> acks = acknowledged(st.text);
+    for (const sql::Operation& op : e.operations) {
+      // Created earlier in this migration: empty, and unknown to the release that is running.
+      if (std::find(created.begin(), created.end(), op.table) != created.end()) continue;
+      report.findings.push_back(finding_for(m.up, at, st.text, op, acks));
+    }
+    for (const sql::Relation& r : e.creates) created.push_back(r);
+  });
   return report;
 }
 

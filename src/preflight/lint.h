@@ -4,11 +4,14 @@
 // known here, so a rule that matters only on a big table is a warning; a change the running
 // release may trip over (a drop, a rename) blocks unless a `-- schemagate:ack <rule-id>` line
 // right above the statement acknowledges it.
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "migrate/files.h"
+#include "sql/effects.h"
+#include "sql/statements.h"
 
 namespace schemagate::preflight {
 
@@ -33,6 +36,15 @@ struct Report {
 };
 
 Report lint(std::span<const migrate::Migration> migrations);
+
+// The pieces lint and the start-up pre-flight (check.h) share. Each statement of the migrations'
+// up sections in order, with the byte offset of its first token:
+void each_statement(std::span<const migrate::Migration* const> migrations,
+                    const std::function<void(const migrate::Migration&, const sql::Statement&, size_t at)>& visit);
+// The finding for one operation of the statement at `at`; severity from the rule alone.
+Finding finding_for(const migrate::Section& section, size_t at, std::string_view statement, const sql::Operation& op,
+                    const std::vector<std::string>& acks);
+Finding not_analysed(const migrate::Section& section, size_t at, std::string_view statement);
 
 // The rule ids a statement's `-- schemagate:ack <id> [<id>...]` lines (in the comments right above
 // it) acknowledge.

@@ -13,9 +13,9 @@ using sql::Op;
 constexpr std::array kRules = {
     Rule{Op::create_index, "create-index-blocks-writes", "SHARE",
          "blocks writes to T while the index builds",
-         "use CREATE INDEX CONCURRENTLY (it runs outside a transaction)", Cost::on_size},
+         "use CREATE INDEX CONCURRENTLY (it cannot run inside a transaction block)", Cost::on_size},
     Rule{Op::reindex, "reindex-blocks-writes", "SHARE", "blocks writes to T while its indexes rebuild",
-         "use REINDEX TABLE CONCURRENTLY (it runs outside a transaction)", Cost::on_size},
+         "use REINDEX TABLE CONCURRENTLY (it cannot run inside a transaction block)", Cost::on_size},
     Rule{Op::add_column_rewrite, "add-column-rewrites", "ACCESS EXCLUSIVE",
          "rewrites T under a lock that blocks reads and writes: the new column's value (a volatile default, a "
          "serial, identity or stored generated column) is computed for every row",

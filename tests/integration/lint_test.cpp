@@ -38,7 +38,7 @@ TEST_CASE("lint reports each finding with file:line:col and its rule, and exits 
   CHECK(result.out ==
         dir.file("1_orders.sql") +
             ":2:1: warning: create index orders_customer on orders (customer_id) blocks writes to orders while the "
-            "index builds (SHARE lock); use CREATE INDEX CONCURRENTLY (it runs outside a transaction) "
+            "index builds (SHARE lock); use CREATE INDEX CONCURRENTLY (it cannot run inside a transaction block) "
             "[create-index-blocks-writes]\n" +
             dir.file("1_orders.sql") +
             ":5:1: blocking: alter table orders drop column legacy drops a column of orders; the release still "

@@ -36,6 +36,8 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
   CHECK(s.lock_timeout == 5000ms);
   CHECK_FALSE(s.await);
   CHECK_FALSE(s.single_transaction);
+  CHECK(s.preflight == Preflight::warn);
+  CHECK(s.preflight_max_rows == 1'000'000);
   CHECK(s.critical_tables.empty());
   CHECK(s.log_format == log::Format::text);
   CHECK(s.log_level == log::Level::info);
@@ -56,6 +58,8 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
       {"migrations.lock_timeout", "5s"},
       {"migrations.await", "false"},
       {"migrations.single_transaction", "false"},
+      {"migrations.preflight", "warn"},
+      {"migrations.preflight_max_rows", "1000000"},
       {"verify.tables", ""},
       {"log.format", "text"},
       {"log.level", "info"},
@@ -149,6 +153,8 @@ TEST_CASE("every TOML key sets its setting") {
                                "lock_timeout = \"2s\"\n"
                                "await = true\n"
                                "single_transaction = true\n"
+                               "preflight = \"block\"\n"
+                               "preflight_max_rows = 50000\n"
                                "command = \"alembic -c 'my conf.ini' upgrade head\"\n"
                                "[verify]\n"
                                "tables = [\"users\", \"audit.\\\"Log, Entries\\\"\"]\n"
@@ -172,6 +178,8 @@ TEST_CASE("every TOML key sets its setting") {
   CHECK(s.lock_timeout == 2000ms);
   CHECK(s.await);
   CHECK(s.single_transaction);
+  CHECK(s.preflight == Preflight::block);
+  CHECK(s.preflight_max_rows == 50'000);
   CHECK(written(s.critical_tables) == std::vector<std::string>{"users", "audit.\"Log, Entries\""});
   CHECK(s.critical_tables[1].name == "Log, Entries");
   CHECK(s.log_format == log::Format::json);
@@ -403,6 +411,20 @@ TEST_CASE("every default goes through its row's parser, as the same text from th
     auto from_env = load_env({{std::string(r.env[0].name), std::string(r.default_text)}});
     REQUIRE(from_env);
     CHECK(shown(*defaults, r.key) == shown(*from_env, r.key));
+  }
+}
+
+TEST_CASE("MIGRATIONS_PREFLIGHT takes off, warn or block; the row line takes a count with k or M") {
+  CHECK(load_env({{"MIGRATIONS_PREFLIGHT", "OFF"}})->preflight == Preflight::off);
+  CHECK(load_with({{"--preflight", "block"}})->preflight == Preflight::block);
+  CHECK(error_of(load_env({{"MIGRATIONS_PREFLIGHT", "strict"}})) ==
+        "MIGRATIONS_PREFLIGHT=\"strict\" (environment): must be off, warn or block");
+  CHECK(load_env({{"MIGRATIONS_PREFLIGHT_MAX_ROWS", "50k"}})->preflight_max_rows == 50'000);
+  CHECK(load_env({{"MIGRATIONS_PREFLIGHT_MAX_ROWS", "2M"}})->preflight_max_rows == 2'000'000);
+  CHECK(load_with({{"--preflight-max-rows", "0"}})->preflight_max_rows == 0);
+  for (const char* bad : {"-1", "1.5M", "2G", "k"}) {
+    CAPTURE(bad);
+    CHECK(error_of(load_env({{"MIGRATIONS_PREFLIGHT_MAX_ROWS", bad}})).find("not a row count") != std::string::npos);
   }
 }
 

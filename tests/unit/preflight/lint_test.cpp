@@ -43,7 +43,7 @@ TEST_CASE("findings name file:line:col, rule and severity; size-dependent ones a
   CHECK(r.blocking() == 1);
   CHECK(r.findings[0].message ==
         "create index orders_customer on orders (customer_id) blocks writes to orders while the index builds "
-        "(SHARE lock); use CREATE INDEX CONCURRENTLY (it runs outside a transaction)");
+        "(SHARE lock); use CREATE INDEX CONCURRENTLY (it cannot run inside a transaction block)");
   CHECK(r.findings[0].table == "orders");
   CHECK(r.findings[0].lock == "SHARE");
 }

@@ -1,0 +1,217 @@
+#include "preflight/check.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "log/log.h"
+#include "preflight/rules.h"
+#include "sql/effects.h"
+
+namespace schemagate::preflight {
+namespace {
+
+using std::chrono::milliseconds;
+
+// How long a read-only data check may take before it is skipped, and said so.
+constexpr milliseconds kCheckTime{2000};
+constexpr std::string_view kNotNullFails = "set-not-null-fails";
+
+std::string quote_ident(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string qualified(const sql::Relation& r) {
+  return r.schema.empty() ? quote_ident(r.name) : quote_ident(r.schema) + "." + quote_ident(r.name);
+}
+
+// A text[] literal: each element quoted, its backslashes and quotes escaped.
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string scaled(double value, const char* const* units, int count, double step) {
+  int u = 0;
+  while (value >= step && u + 1 < count) {
+    value /= step;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, u == 0 ? "%.0f%s" : "%.1f%s", value, units[u]);
+  return text;
+}
+
+std::string rows_text(long long rows) {
+  static const char* const kUnits[] = {"", "k", "M", "G"};
+  return scaled(static_cast<double>(rows), kUnits, 4, 1000) + (rows == 1 ? " row" : " rows");
+}
+
+std::string bytes_text(long long bytes) {
+  static const char* const kUnits[] = {" bytes", " kB", " MB", " GB", " TB"};
+  return scaled(static_cast<double>(bytes), kUnits, 5, 1024);
+}
+
+struct Size {
+  bool exists = false;
+  long long rows = 0;
+  bool rows_at_least = false;  // counted up to the line only: at least `rows`
+  long long bytes = 0;
+};
+
+// One finding still to be measured, with what measuring it needs.
+struct Item {
+  Finding finding;
+  sql::Op op;
+  sql::Relation table;
+  std::string column;
+  bool count_nulls = false;  // SET NOT NULL over data no earlier pending statement changes
+};
+
+// Every table's size in one query: the planner's row estimate and the size on disk. A table never
+// analysed has no estimate; its rows are counted, but only up to the line.
+Result<std::map<std::string, Size>> sizes(db::Connection& conn, const std::vector<sql::Relation>& tables,
+                                          long long max_rows, const Interrupt& stop) {
+  std::map<std::string, Size> out;
+  if (tables.empty()) return out;
+  std::vector<std::string> schemas, names;
+  for (const auto& t : tables) {
+    schemas.push_back(t.schema);
+    names.push_back(t.name);
+  }
+  const std::string params[] = {array_literal(schemas), array_literal(names)};
+  auto rows = conn.query(
+      "select c.oid is not null, coalesce(c.reltuples, -1)::bigint, coalesce(pg_total_relation_size(c.oid), 0) "
+      "from unnest($1::text[], $2::text[]) with ordinality as x(s, n, i) left join pg_class c on c.oid = "
+      "to_regclass(case when s = '' then quote_ident(n) else quote_ident(s) || '.' || quote_ident(n) end) order by i",
+      params, stop, Deadline::after(kCheckTime));
+  if (!rows) return rows.error();
+  for (int r = 0; r < rows->size() && r < static_cast<int>(tables.size()); ++r) {
+    Size s;
+    s.exists = rows->at(r, 0) == "t";
+    s.rows = std::stoll(std::string(rows->at(r, 1)));
+    s.bytes = std::stoll(std::string(rows->at(r, 2)));
+    if (s.exists && s.rows < 0) {
+      auto counted = conn.exec("select count(*) from (select from " + qualified(tables[r]) + " limit " +
+                                   std::to_string(max_rows + 1) + ") x",
+                               stop, Deadline::after(kCheckTime));
+      if (counted) {
+        s.rows = std::stoll(std::string(counted->at(0, 0)));
+        s.rows_at_least = s.rows > max_rows;
+      } else if (counted.error().kind == ErrorKind::Interrupted) {
+        return counted.error();
+      } else {
+        s.rows = 0;  // unknown: said as its size on disk alone
+      }
+    }
+    out[tables[r].display()] = s;
+  }
+  return out;
+}
+
+void log_finding(const Finding& f, bool loud) {
+  std::string line = "pre-flight: " + f.where() + ": " + f.message + " [" + f.rule + "]";
+  if (f.severity == Severity::acknowledged) line += " (acknowledged)";
+  if (loud)
+    log::warn(line);
+  else
+    log::info(line);
+}
+
+}  // namespace
+
+Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* const> pending, const Policy& policy,
+                     const Interrupt& stop) {
+  Report report;
+  std::vector<Item> items;
+  std::vector<sql::Relation> created, written;
+  bool any_write = false;  // a statement that may change the rows of any table ran before
+  each_statement(pending, [&](const migrate::Migration& m, const sql::Statement& st, size_t at) {
+    sql::Effects e = sql::effects_of(st.text);
+    if (!e.analysed) {
+      report.not_analysed.push_back(not_analysed(m.up, at, st.text));
+      any_write = true;  // nothing is known of it
+      return;
+    }
+    const std::vector<std::string> acks = acknowledged(st.text);
+    for (const sql::Operation& op : e.operations) {
+      if (std::find(created.begin(), created.end(), op.table) != created.end()) continue;  // empty
+      Item item{finding_for(m.up, at, st.text, op, acks), op.op, op.table, op.object};
+      item.count_nulls = op.op == sql::Op::set_not_null && !any_write &&
+                         std::find(written.begin(), written.end(), op.table) == written.end();
+      items.push_back(std::move(item));
+    }
+    created.insert(created.end(), e.creates.begin(), e.creates.end());
+    written.insert(written.end(), e.writes.begin(), e.writes.end());
+    any_write = any_write || e.may_write_any;
+  });
+
+  std::vector<sql::Relation> tables;
+  for (const Item& item : items)
+    if (rule_for(item.op).cost != Cost::incompatible &&
+        std::find(tables.begin(), tables.end(), item.table) == tables.end())
+      tables.push_back(item.table);
+  // Sizes only inform: a catalog that cannot be read leaves the findings as lint has them.
+  auto measured = sizes(conn, tables, policy.max_rows, stop);
+  if (!measured && measured.error().kind == ErrorKind::Interrupted) return measured.error();
+  if (!measured) {
+    log::info("pre-flight: the tables' sizes could not be read: " + measured.error().message);
+    measured = std::map<std::string, Size>{};
+  }
+
+  for (Item& item : items) {
+    Finding& f = item.finding;
+    auto size = measured->find(item.table.display());
+    bool over = false;
+    if (size != measured->end() && size->second.exists) {
+      const Size& s = size->second;
+      f.message += " [" + f.table + ": " + (s.rows_at_least ? "over " : "") + rows_text(s.rows) + ", " +
+                   bytes_text(s.bytes) + "]";
+      over = rule_for(item.op).cost == Cost::on_size && s.rows > policy.max_rows;
+      if (over && f.severity == Severity::warning) f.severity = Severity::blocking;
+    }
+    report.findings.push_back(f);
+    if (item.count_nulls && size != measured->end() && size->second.exists) {
+      auto nulls = conn.exec("select count(*) from " + qualified(item.table) + " where " + quote_ident(item.column) +
+                                 " is null",
+                             stop, Deadline::after(kCheckTime));
+      if (!nulls && nulls.error().kind == ErrorKind::Interrupted) return nulls.error();
+      if (!nulls) {
+        log::info("pre-flight: " + f.where() + ": counting the NULLs of " + f.table + "." + item.column +
+                  " would take over " + format_seconds(kCheckTime) + "; not checked");
+      } else if (std::string n(nulls->at(0, 0)); n != "0") {
+        // Right after the statement's own finding: the failure it predicts.
+        Finding fails = f;
+        fails.rule = std::string(kNotNullFails);
+        fails.severity = Severity::blocking;
+        fails.message = "SET NOT NULL on " + f.table + "." + item.column + " will fail: the column holds " + n +
+                        " NULL" + (n == "1" ? "" : "s") + "; fill them first (UPDATE ... WHERE " + item.column +
+                        " IS NULL) in an earlier statement";
+        report.findings.push_back(std::move(fails));
+      }
+    }
+  }
+  for (const Finding& f : report.findings) log_finding(f, f.severity == Severity::blocking);
+  for (const Finding& f : report.not_analysed) log::info("pre-flight: " + f.where() + ": " + f.message);
+
+  if (policy.block && report.blocking() > 0) {
+    const Finding& first = *std::find_if(report.findings.begin(), report.findings.end(),
+                                         [](const Finding& f) { return f.severity == Severity::blocking; });
+    return bad_migrations("pre-flight (MIGRATIONS_PREFLIGHT=block): " + std::to_string(report.blocking()) +
+                          " finding(s) over the line, nothing was applied; the first: " + first.where() + ": " +
+                          first.message + " [" + first.rule + "]");
+  }
+  return report;
+}
+
+}  // namespace schemagate::preflight
