@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "log/log.h"
 #include "preflight/rules.h"
@@ -16,6 +17,7 @@ using std::chrono::milliseconds;
 // How long a read-only data check may take before it is skipped, and said so.
 constexpr milliseconds kCheckTime{2000};
 constexpr std::string_view kNotNullFails = "set-not-null-fails";
+constexpr std::string_view kUniqueFails = "unique-fails";
 
 std::string quote_ident(const std::string& name) {
   std::string out = "\"";
@@ -69,8 +71,57 @@ struct Size {
   long long bytes = 0;
 };
 
+// A uniqueness to check against the rows already there, where its statement is.
+struct UniqueCheck {
+  size_t statement_number;  // orders the findings as the statements are ordered
+  Finding at;
+  std::string statement;
+  sql::UniqueKey key;
+};
+
+std::string column_list(const std::vector<std::string>& columns, const char* separator) {
+  std::string out;
+  for (const auto& c : columns) out += (out.empty() ? "" : separator) + quote_ident(c);
+  return out;
+}
+
+// Duplicates (and, for a primary key, NULLs) the key would meet: a finding, or none. Read-only and
+// bounded; one that would take too long is skipped, and said so.
+Result<std::optional<Finding>> check_unique(db::Connection& conn, const UniqueCheck& u, const Interrupt& stop) {
+  const std::string table = qualified(u.key.table);
+  std::string not_null;
+  for (const auto& c : u.key.columns) not_null += (not_null.empty() ? " where " : " and ") + quote_ident(c) + " is not null";
+  std::string sql = "select (select count(*) from (select 1 from " + table + not_null + " group by " +
+                    column_list(u.key.columns, ", ") + " having count(*) > 1) d), " +
+                    (u.key.primary ? "(select count(*) from " + table + " where " +
+                                         column_list(u.key.columns, " is null or ") + " is null)"
+                                   : std::string("0"));
+  auto counted = conn.exec(sql, stop, Deadline::after(kCheckTime));
+  if (!counted) {
+    if (counted.error().kind == ErrorKind::Interrupted) return counted.error();
+    log::info("pre-flight: " + u.at.where() + ": duplicates in " + u.key.table.display() + " not checked: " +
+              (counted.error().kind == ErrorKind::Timeout ? "it would take over " + format_seconds(kCheckTime)
+                                                          : counted.error().message));
+    return std::optional<Finding>{};
+  }
+  std::string duplicates(counted->at(0, 0)), nulls(counted->at(0, 1));
+  if (duplicates == "0" && nulls == "0") return std::optional<Finding>{};
+  Finding f = u.at;
+  f.rule = std::string(kUniqueFails);
+  f.severity = Severity::blocking;
+  f.table = u.key.table.display();
+  std::string keys;
+  for (const auto& c : u.key.columns) keys += (keys.empty() ? "" : ", ") + c;
+  f.message = u.statement + " will fail: ";
+  if (duplicates != "0") f.message += duplicates + " value(s) of (" + keys + ") in " + f.table + " appear more than once";
+  if (nulls != "0") f.message += std::string(duplicates != "0" ? " and " : "") + nulls + " row(s) hold a NULL key";
+  f.message += "; clean the data first, in an earlier statement";
+  return std::optional<Finding>{std::move(f)};
+}
+
 // One finding still to be measured, with what measuring it needs.
 struct Item {
+  size_t statement_number;
   Finding finding;
   sql::Op op;
   sql::Relation table;
@@ -134,9 +185,13 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
                      const Interrupt& stop) {
   Report report;
   std::vector<Item> items;
+  std::vector<UniqueCheck> uniques;
   std::vector<sql::Relation> created, written;
   bool any_write = false;  // a statement that may change the rows of any table ran before
+  size_t number = 0;
+  std::vector<std::pair<size_t, Finding>> found;  // by statement number, sorted at the end
   each_statement(pending, [&](const migrate::Migration& m, const sql::Statement& st, size_t at) {
+    ++number;
     sql::Effects e = sql::effects_of(st.text);
     if (!e.analysed) {
       report.not_analysed.push_back(not_analysed(m.up, at, st.text));
@@ -146,10 +201,16 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
     const std::vector<std::string> acks = acknowledged(st.text);
     for (const sql::Operation& op : e.operations) {
       if (std::find(created.begin(), created.end(), op.table) != created.end()) continue;  // empty
-      Item item{finding_for(m.up, at, st.text, op, acks), op.op, op.table, op.object};
+      Item item{number, finding_for(m.up, at, st.text, op, acks), op.op, op.table, op.object};
       item.count_nulls = op.op == sql::Op::set_not_null && !any_write &&
                          std::find(written.begin(), written.end(), op.table) == written.end();
       items.push_back(std::move(item));
+    }
+    for (const sql::UniqueKey& key : e.unique_keys) {
+      bool untouched = !any_write && std::find(written.begin(), written.end(), key.table) == written.end() &&
+                       std::find(created.begin(), created.end(), key.table) == created.end();
+      if (untouched && !key.partial && !key.columns.empty())
+        uniques.push_back({number, located(m.up, at), sql::first_line(st.text), key});
     }
     created.insert(created.end(), e.creates.begin(), e.creates.end());
     written.insert(written.end(), e.writes.begin(), e.writes.end());
@@ -180,15 +241,16 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
       over = rule_for(item.op).cost == Cost::on_size && s.rows > policy.max_rows;
       if (over && f.severity == Severity::warning) f.severity = Severity::blocking;
     }
-    report.findings.push_back(f);
+    found.emplace_back(item.statement_number, f);
     if (item.count_nulls && size != measured->end() && size->second.exists) {
       auto nulls = conn.exec("select count(*) from " + qualified(item.table) + " where " + quote_ident(item.column) +
                                  " is null",
                              stop, Deadline::after(kCheckTime));
       if (!nulls && nulls.error().kind == ErrorKind::Interrupted) return nulls.error();
       if (!nulls) {
-        log::info("pre-flight: " + f.where() + ": counting the NULLs of " + f.table + "." + item.column +
-                  " would take over " + format_seconds(kCheckTime) + "; not checked");
+        log::info("pre-flight: " + f.where() + ": the NULLs of " + f.table + "." + item.column + " not checked: " +
+                  (nulls.error().kind == ErrorKind::Timeout ? "it would take over " + format_seconds(kCheckTime)
+                                                            : nulls.error().message));
       } else if (std::string n(nulls->at(0, 0)); n != "0") {
         // Right after the statement's own finding: the failure it predicts.
         Finding fails = f;
@@ -197,10 +259,18 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
         fails.message = "SET NOT NULL on " + f.table + "." + item.column + " will fail: the column holds " + n +
                         " NULL" + (n == "1" ? "" : "s") + "; fill them first (UPDATE ... WHERE " + item.column +
                         " IS NULL) in an earlier statement";
-        report.findings.push_back(std::move(fails));
+        found.emplace_back(item.statement_number, std::move(fails));
       }
     }
   }
+  for (const UniqueCheck& u : uniques) {
+    if (auto size = measured->find(u.key.table.display()); size != measured->end() && !size->second.exists) continue;
+    auto duplicates = check_unique(conn, u, stop);
+    if (!duplicates) return duplicates.error();
+    if (*duplicates) found.emplace_back(u.statement_number, std::move(**duplicates));
+  }
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [n, f] : found) report.findings.push_back(std::move(f));
   for (const Finding& f : report.findings) log_finding(f, f.severity == Severity::blocking);
   for (const Finding& f : report.not_analysed) log::info("pre-flight: " + f.where() + ": " + f.message);
 

@@ -89,6 +89,12 @@ void each_statement(std::span<const migrate::Migration* const> migrations,
     }
 }
 
+Finding located(const migrate::Section& section, size_t at) {
+  Finding f;
+  place(f, section, at);
+  return f;
+}
+
 Finding not_analysed(const migrate::Section& section, size_t at, std::string_view statement) {
   Finding f;
   place(f, section, at);

@@ -45,6 +45,8 @@ void each_statement(std::span<const migrate::Migration* const> migrations,
 Finding finding_for(const migrate::Section& section, size_t at, std::string_view statement, const sql::Operation& op,
                     const std::vector<std::string>& acks);
 Finding not_analysed(const migrate::Section& section, size_t at, std::string_view statement);
+// A finding with only its place filled in: for what the data, not a rule, says of a statement.
+Finding located(const migrate::Section& section, size_t at);
 
 // The rule ids a statement's `-- schemagate:ack <id> [<id>...]` lines (in the comments right above
 // it) acknowledge.

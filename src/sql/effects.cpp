@@ -125,8 +125,11 @@ void alter_table(const PgQuery__AlterTableStmt& a, Effects& e) {
           e.operations.push_back({Op::add_check, table, con});
         else if ((c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
                   c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE) &&
-                 text_of(c.indexname).empty())
+                 text_of(c.indexname).empty()) {
           e.operations.push_back({Op::add_unique, table, con});
+          e.unique_keys.push_back({table, names(c.keys, c.n_keys),
+                                   c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY, c.where_clause != nullptr});
+        }
         break;
       }
       default: break;
@@ -147,10 +150,23 @@ void read_statement(const Node* n, Effects& e) {
     case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
       if (n->create_table_as_stmt->into) e.creates.push_back(relation(n->create_table_as_stmt->into->rel));
       break;
-    case PG_QUERY__NODE__NODE_INDEX_STMT:
-      if (!n->index_stmt->concurrent)
-        e.operations.push_back({Op::create_index, relation(n->index_stmt->relation), text_of(n->index_stmt->idxname)});
+    case PG_QUERY__NODE__NODE_INDEX_STMT: {
+      const PgQuery__IndexStmt& ix = *n->index_stmt;
+      if (!ix.concurrent) e.operations.push_back({Op::create_index, relation(ix.relation), text_of(ix.idxname)});
+      if (ix.unique) {
+        UniqueKey key{relation(ix.relation), {}, false, ix.where_clause != nullptr};
+        for (size_t i = 0; i < ix.n_index_params; ++i) {
+          const Node* p = ix.index_params[i];
+          if (p->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM || text_of(p->index_elem->name).empty()) {
+            key.columns.clear();  // an expression: not checked
+            break;
+          }
+          key.columns.push_back(text_of(p->index_elem->name));
+        }
+        e.unique_keys.push_back(std::move(key));
+      }
       break;
+    }
     case PG_QUERY__NODE__NODE_REINDEX_STMT: {
       const PgQuery__ReindexStmt& r = *n->reindex_stmt;
       if (r.kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE && !has_option(r.params, r.n_params, "concurrently"))

@@ -39,6 +39,15 @@ struct Operation {
   std::string object;  // the index, column or constraint it names, when it names one
 };
 
+// A uniqueness the statement makes PostgreSQL enforce over rows already there (ADD PRIMARY KEY,
+// ADD UNIQUE, CREATE UNIQUE INDEX, concurrently or not): duplicates make it fail.
+struct UniqueKey {
+  Relation table;
+  std::vector<std::string> columns;  // plain columns only; empty when a key is an expression
+  bool primary = false;              // NULLs fail it too
+  bool partial = false;              // a WHERE clause: only some rows count (not checked)
+};
+
 struct Effects {
   // PostgreSQL 15's grammar read the statement. When not (newer syntax, a mistake), nothing below
   // is known: the statement is "not analysed", never a finding.
@@ -46,6 +55,7 @@ struct Effects {
   std::vector<Operation> operations;
   std::vector<Relation> creates;  // tables it creates (empty when created)
   std::vector<Relation> writes;   // tables whose rows it changes (INSERT, UPDATE, DELETE, MERGE, COPY)
+  std::vector<UniqueKey> unique_keys;
   // DO, CALL, or a function called by a query: it may change the rows of any table.
   bool may_write_any = false;
 };

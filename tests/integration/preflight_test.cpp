@@ -83,6 +83,49 @@ TEST_CASE("SET NOT NULL over NULLs: block mode refuses before anything is applie
   }
 }
 
+TEST_CASE("UNIQUE over duplicates is predicted to fail, concurrently too; not after the duplicates are deleted") {
+  auto write = [](const Project& p) {
+    p.psql("create table users (id int, email text); insert into users values (1, 'a'), (2, 'b'), (3, 'a'), "
+           "(4, 'c'), (5, 'c'), (6, null), (7, null);");
+  };
+  {
+    INFO("block: 65, nothing applied");
+    Project p;
+    write(p);
+    p.write("1_unique.sql", migration("alter table users add constraint users_email unique (email);"));
+    RunResult result = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+    CHECK(result.exit_code == 65);
+    CHECK(contains(error_line(result), p.file("1_unique.sql") + ":2:1: alter table users add constraint users_email "
+                                       "unique (email) will fail: 2 value(s) of (email) in users appear more than "
+                                       "once; clean the data first, in an earlier statement [unique-fails]"));
+    CHECK(p.versions() == "-");
+  }
+  {
+    INFO("warn, CREATE UNIQUE INDEX CONCURRENTLY: predicted, then it fails as predicted");
+    Project p;
+    write(p);
+    p.write("1_unique.sql", "-- migrate:up transaction:false\ncreate unique index concurrently users_email on users (email);\n");
+    RunResult result = p.run({"up"});
+    CHECK(result.exit_code == 1);
+    CHECK(contains(result.err, " WARN  pre-flight: " + p.file("1_unique.sql") + ":2:1: create unique index "
+                               "concurrently users_email on users (email) will fail: 2 value(s) of (email)"));
+  }
+  {
+    INFO("a primary key: duplicates and NULLs; after a cleanup in an earlier migration, nothing");
+    Project p;
+    write(p);
+    p.write("1_pk.sql", migration("alter table users add primary key (email);"));
+    RunResult result = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+    CHECK(result.exit_code == 65);
+    CHECK(contains(error_line(result), "2 value(s) of (email) in users appear more than once and 2 row(s) hold a NULL key"));
+    p.write("0_clean.sql", migration("delete from users where email is null or id in (3, 5);"));
+    RunResult cleaned = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+    CHECK_MESSAGE(cleaned.exit_code == 0, cleaned.err);
+    CHECK_FALSE(contains(cleaned.err, "unique-fails"));
+    CHECK(p.versions() == "0,1");
+  }
+}
+
 TEST_CASE("block mode: a blocking lock on a table over MIGRATIONS_PREFLIGHT_MAX_ROWS is 65; acknowledged it runs") {
   Project p;
   big_table(p, "events", 5000);

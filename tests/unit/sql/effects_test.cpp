@@ -83,6 +83,26 @@ TEST_CASE("what a statement creates and writes, and when it may write anything")
   CHECK_FALSE(effects_of("select 1").may_write_any);
 }
 
+TEST_CASE("the uniqueness a statement makes PostgreSQL enforce over existing rows") {
+  auto keys = [](std::string_view statement) {
+    std::vector<std::string> out;
+    for (const UniqueKey& k : effects_of(statement).unique_keys) {
+      std::string cols;
+      for (const auto& c : k.columns) cols += (cols.empty() ? "" : ",") + c;
+      out.push_back(k.table.display() + "(" + cols + ")" + (k.primary ? " primary" : "") + (k.partial ? " partial" : ""));
+    }
+    return out;
+  };
+  CHECK(keys("alter table t add constraint u unique (a, b)") == std::vector<std::string>{"t(a,b)"});
+  CHECK(keys("alter table s.t add primary key (id)") == std::vector<std::string>{"s.t(id) primary"});
+  CHECK(keys("create unique index concurrently i on t (email)") == std::vector<std::string>{"t(email)"});
+  CHECK(keys("create unique index i on t (email) where deleted_at is null") ==
+        std::vector<std::string>{"t(email) partial"});
+  CHECK(keys("create unique index i on t (lower(email))") == std::vector<std::string>{"t()"});
+  CHECK(keys("create index i on t (email)").empty());
+  CHECK(keys("alter table t add constraint u unique using index i").empty());
+}
+
 TEST_CASE("syntax PostgreSQL 15 does not read is not analysed") {
   Effects e = effects_of("alter table t add column c int with some future clause");
   CHECK_FALSE(e.analysed);
