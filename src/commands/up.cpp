@@ -14,7 +14,7 @@ Status up(Context& ctx) {
   auto inputs = ctx.invocation.dry_run ? load_files(ctx.settings) : load_inputs(ctx.settings);
   if (!inputs) return inputs.error();
   if (ctx.invocation.dry_run) {
-    auto plan = migrate::describe_up(*conn, *inputs, ctx.invocation.to, stop);
+    auto plan = migrate::describe_up(*conn, *inputs, ctx.invocation.to, up_options(ctx, conn->target(), true), stop);
     if (!plan) return plan.error();
     print(*plan);
     return {};

@@ -94,12 +94,14 @@ Result<std::string> down(db::Connection& conn, const Inputs& inputs, const DownO
 }
 
 Result<std::string> describe_up(db::Connection& conn, const Inputs& inputs, const std::string& to,
-                                const Interrupt& stop) {
+                                const UpOptions& options, const Interrupt& stop) {
   auto history = read_history(conn, inputs.table, stop);
   if (!history) return history.error();
   auto plan = plan_up(inputs.files, *history, to);
   if (!plan) return plan.error();
   if (std::string future = future_warning(*plan, inputs.files); !future.empty()) log::warn(future);
+  if (options.preflight && !plan->pending.empty())
+    if (Status ok = options.preflight(conn, plan->pending, stop); !ok) return ok.error();
   std::string out =
       "-- " + std::to_string(plan->pending.size()) + " pending migration(s); nothing is applied (--dry-run)\n";
   for (const auto* p : plan->pending) {

@@ -21,8 +21,10 @@ struct DownOptions {
 Result<std::string> down(db::Connection& conn, const Inputs& inputs, const DownOptions& down,
                          const UpOptions& options, const Interrupt& stop);
 
-// `up --dry-run`: the pending migrations and the SQL each would run, as text to print.
+// `up --dry-run`: the pending migrations and the SQL each would run, as text to print. With
+// options.preflight, the pre-flight runs over them as a real run would (it reads only): its
+// findings are logged, and in block mode a finding over the line is its error.
 Result<std::string> describe_up(db::Connection& conn, const Inputs& inputs, const std::string& to,
-                                const Interrupt& stop);
+                                const UpOptions& options, const Interrupt& stop);
 
 }  // namespace schemagate::migrate

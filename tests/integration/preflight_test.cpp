@@ -133,6 +133,17 @@ TEST_CASE("block mode: a blocking lock on a table over MIGRATIONS_PREFLIGHT_MAX_
   p.write("2_index.sql", migration("create index events_c on events (c);"));
   const std::map<std::string, std::string> block = {{"MIGRATIONS_PREFLIGHT", "block"},
                                                     {"MIGRATIONS_PREFLIGHT_MAX_ROWS", "1k"}};
+  // --dry-run shows what a real run would say, and changes nothing.
+  RunResult dry = p.run({"up", "--dry-run"}, block);
+  CHECK(dry.exit_code == 65);
+  CHECK(contains(error_line(dry), p.file("2_index.sql") + ":2:1: create index events_c on events (c) blocks writes"));
+  CHECK(dry.out == "");
+  RunResult dry_warn = p.run({"up", "--dry-run"}, {{"MIGRATIONS_PREFLIGHT_MAX_ROWS", "1k"}});
+  CHECK(dry_warn.exit_code == 0);
+  CHECK(contains(dry_warn.err, " WARN  pre-flight: " + p.file("2_index.sql") + ":2:1: create index events_c"));
+  CHECK(contains(dry_warn.out, "-- 2 pending migration(s); nothing is applied (--dry-run)\n"));
+  CHECK(p.versions() == "-");
+
   RunResult refused = p.run({"up"}, block);
   CHECK(refused.exit_code == 65);
   CHECK(contains(error_line(refused), "the first: " + p.file("2_index.sql") + ":2:1: create index events_c on events (c) "
