@@ -33,7 +33,7 @@ std::string holder(db::Connection& conn, const TableName& table, const Interrupt
                   " where l.locktype = 'advisory' and l.granted and l.objsubid = 1"
                   " and l.database = (select oid from pg_catalog.pg_database where datname = current_database())"
                   " and l.classid::bigint = (key.k >> 32) & 4294967295 and l.objid::bigint = key.k & 4294967295",
-      params, stop);
+      params, stop, Deadline::after(std::chrono::seconds(2)));
   if (!rows || rows->size() == 0) return {};
   std::string app(rows->at(0, 1));
   return "pid " + std::string(rows->at(0, 0)) + " (" + (app.empty() ? "no application_name" : app) +
@@ -79,15 +79,17 @@ Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& t
   auto start = std::chrono::steady_clock::now();
   auto next_report = start;
   for (;;) {
-    if (deadline.expired()) {
+    // Out of time: say who holds the lock, as the log did while waiting.
+    auto out_of_time = [&] {
       std::string who = holder(conn, table, stop);
       return timed_out("timed out waiting for the migration lock" +
                        (who.empty() ? std::string() : " (held by " + who + ")"));
-    }
+    };
+    if (deadline.expired()) return out_of_time();
     // Each poll is quick; its own bound keeps a stalled server from outliving the deadline much.
     auto got = conn.query(try_lock, params, stop, Deadline::after(std::chrono::seconds(10)).earlier(deadline));
-    if (!got && got.error().kind == ErrorKind::Timeout && deadline.expired())
-      return timed_out("timed out waiting for the migration lock");
+    // A poll the deadline cut short (a slow server) is the same timeout.
+    if (!got && got.error().kind == ErrorKind::Timeout && deadline.expired()) return out_of_time();
     if (!got) return got.error();
     if (got->size() == 1 && got->at(0, 0) == "t") {
       if (next_report != start) log::info("migration lock taken");
