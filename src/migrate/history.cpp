@@ -8,12 +8,6 @@
 namespace schemagate::migrate {
 namespace {
 
-std::string quote_ident(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 // A value spliced into SQL: a standard-conforming string literal.
 std::string literal(std::string_view text) {
   std::string out = "'";

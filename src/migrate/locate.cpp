@@ -18,13 +18,18 @@ size_t byte_offset_of(std::string_view text, int char_position) {
   return text.size();
 }
 
-std::string locate(const Section& section, size_t byte_offset) {
+Position position(const Section& section, size_t byte_offset) {
   std::string_view sql = std::string_view(section.sql).substr(0, std::min(byte_offset, section.sql.size()));
   int line = section.first_line + static_cast<int>(std::count(sql.begin(), sql.end(), '\n'));
   size_t line_start = sql.rfind('\n');
   line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
   int column = 1 + static_cast<int>(std::count_if(sql.begin() + static_cast<long>(line_start), sql.end(), is_utf8_lead));
-  return section.path + ":" + std::to_string(line) + ":" + std::to_string(column);
+  return {line, column};
+}
+
+std::string locate(const Section& section, size_t byte_offset) {
+  Position at = position(section, byte_offset);
+  return section.path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
 }
 
 }  // namespace schemagate::migrate

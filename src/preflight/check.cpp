@@ -8,6 +8,7 @@
 #include "log/log.h"
 #include "preflight/rules.h"
 #include "sql/effects.h"
+#include "util/table_name.h"
 
 namespace schemagate::preflight {
 namespace {
@@ -18,12 +19,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kCheckTime{2000};
 constexpr std::string_view kNotNullFails = "set-not-null-fails";
 constexpr std::string_view kUniqueFails = "unique-fails";
-
-std::string quote_ident(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::string qualified(const sql::Relation& r) {
   return r.schema.empty() ? quote_ident(r.name) : quote_ident(r.schema) + "." + quote_ident(r.name);

@@ -14,14 +14,11 @@
 namespace schemagate::preflight {
 namespace {
 
-// "path:line:col" split back into its parts, as locate() writes it.
 void place(Finding& f, const migrate::Section& section, size_t offset) {
-  std::string at = migrate::locate(section, offset);
-  size_t col = at.rfind(':');
-  size_t line = at.rfind(':', col - 1);
-  f.path = at.substr(0, line);
-  f.line = std::stoi(at.substr(line + 1, col - line - 1));
-  f.column = std::stoi(at.substr(col + 1));
+  migrate::Position at = migrate::position(section, offset);
+  f.path = section.path;
+  f.line = at.line;
+  f.column = at.column;
 }
 
 // A rule's text with its placeholder word T replaced by the table's name.

@@ -78,4 +78,10 @@ Result<TableName> parse_table_name(std::string_view text) {
   return out;
 }
 
+std::string quote_ident(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace schemagate

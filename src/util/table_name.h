@@ -23,4 +23,7 @@ struct TableName {
 
 Result<TableName> parse_table_name(std::string_view text);
 
+// `name` as a quoted SQL identifier: "name", its double quotes doubled.
+std::string quote_ident(std::string_view name);
+
 }  // namespace schemagate
