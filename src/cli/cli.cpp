@@ -44,6 +44,7 @@ constexpr SettingGroup kSettingGroups[] = {
     {"migrations.single_transaction", kApplying},
     {"migrations.preflight", kApplying},
     {"migrations.preflight_max_rows", kApplying},
+    {"migrations.preflight_max_bytes", kApplying},
 };
 
 unsigned use_of(std::string_view key) {

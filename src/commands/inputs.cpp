@@ -4,7 +4,6 @@
 
 #include "log/log.h"
 #include "migrate/alembic/command_line.h"
-#include "preflight/check.h"
 #include "wait/wait.h"
 
 namespace schemagate::commands {
@@ -75,7 +74,14 @@ Result<Prepared> connect_and_load_files(const Context& ctx) {
   return Prepared{std::move(*conn), std::move(*inputs)};
 }
 
-migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool explicit_up) {
+preflight::Policy preflight_policy(const config::Settings& s) {
+  return {.block = s.preflight == config::Preflight::block,
+          .max_rows = s.preflight_max_rows,
+          .max_bytes = s.preflight_max_bytes};
+}
+
+migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool explicit_up,
+                              std::vector<preflight::Finding>* findings) {
   const config::Settings& s = ctx.settings;
   migrate::UpOptions o;
   if (!explicit_up) o.mode = s.await ? migrate::Mode::await : s.auto_migrate ? migrate::Mode::apply : migrate::Mode::check_only;
@@ -85,12 +91,13 @@ migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool
   o.retry_attempts = s.retry_attempts;
   o.retry_delay = s.retry_delay;
   if (s.preflight != config::Preflight::off) {
-    preflight::Policy policy{.block = s.preflight == config::Preflight::block, .max_rows = s.preflight_max_rows};
-    o.preflight = [policy](db::Connection& conn, std::span<const migrate::Migration* const> pending,
-                           const Interrupt& stop) -> Status {
+    o.preflight = [policy = preflight_policy(s), findings](db::Connection& conn,
+                                                           std::span<const migrate::Migration* const> pending,
+                                                           const Interrupt& stop) -> Status {
       auto report = preflight::check(conn, pending, policy, stop);
       if (!report) return report.error();
-      return {};
+      if (findings) *findings = report->findings;
+      return preflight::judge(*report, policy);
     };
   }
   o.single_transaction = s.single_transaction;

@@ -7,6 +7,7 @@
 #include "commands/commands.h"
 #include "migrate/alembic/project.h"
 #include "migrate/up.h"
+#include "preflight/check.h"
 
 namespace schemagate::commands {
 
@@ -26,8 +27,13 @@ struct Prepared {
 };
 Result<Prepared> connect_and_load_files(const Context& ctx);
 
+// The pre-flight's line, as migrations.preflight and its thresholds set it.
+preflight::Policy preflight_policy(const config::Settings& settings);
+
 // `explicit_up`: the `up` command applies whatever migrations.auto and --await say. `target` is
-// where a lost connection is opened again.
-migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool explicit_up = false);
+// where a lost connection is opened again. The pre-flight's findings, when it runs, are also left
+// in `findings` (the status file shows them).
+migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool explicit_up = false,
+                              std::vector<preflight::Finding>* findings = nullptr);
 
 }  // namespace schemagate::commands

@@ -52,6 +52,9 @@ void Report::write(const std::string& path) {
   } else {
     json += ",\"current_version\":null,\"pending\":null";
   }
+  json += ",\"preflight\":[";
+  for (size_t i = 0; i < preflight.size(); ++i) json += (i ? "," : "") + preflight::to_json(preflight[i]);
+  json += "]";
   json += ",\"error\":" + (error.empty() ? std::string("null") : json_string(log::scrub(error)));
   json += ",\"timings_ms\":{";
   for (size_t i = 0; i < timings_ms.size(); ++i)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "migrate/up.h"
+#include "preflight/lint.h"
 
 namespace schemagate::commands {
 
@@ -17,6 +18,7 @@ struct Report {
   std::string error;
   std::optional<migrate::Progress> progress;
   std::vector<std::pair<std::string, long long>> timings_ms;
+  std::vector<preflight::Finding> preflight;  // what the pre-flight found, when it ran
   Clock::time_point started = Clock::now();
 
   // Records how long `step` took since `since`.

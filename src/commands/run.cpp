@@ -16,7 +16,7 @@ Status migrate_step(Context& ctx, db::Connection& conn, const db::Target& target
   const Interrupt& stop = ctx.gate.interrupt();
   auto inputs = load_inputs(ctx.settings);
   if (!inputs) return inputs.error();
-  migrate::UpOptions options = up_options(ctx, target);
+  migrate::UpOptions options = up_options(ctx, target, false, &report.preflight);
   if (!ctx.settings.status_file.empty())
     options.on_start = [&](const migrate::Migration& m) {
       report.phase(ctx.settings.status_file, "migrating",

@@ -75,6 +75,13 @@ Status status(Context& ctx) {
   // Shown even when the plan fails, as `dirty` is; unknown (false) when the files cannot be read.
   auto is_future = [&](const migrate::AppliedRow& r) { return m && migrate::is_future(m->files, r); };
   size_t future = std::count_if(history->begin(), history->end(), is_future);
+  // What the pre-flight would say of the pending migrations now (read-only, as at start-up).
+  preflight::Report findings;
+  if (!pending.empty() && ctx.settings.preflight != config::Preflight::off) {
+    auto checked = preflight::check(*conn, pending, preflight_policy(ctx.settings), stop);
+    if (!checked) return checked.error();
+    findings = std::move(*checked);
+  }
   std::string out;
   if (ctx.invocation.json) {
     out = "{\"applied\":[";
@@ -90,6 +97,9 @@ Status status(Context& ctx) {
     for (size_t i = 0; i < pending.size(); ++i)
       out += std::string(i ? "," : "") + "{\"version\":" + json_string(pending[i]->version_text) +
              ",\"name\":" + json_string(pending[i]->name) + ",\"path\":" + json_string(pending[i]->up.path) + "}";
+    out += "],\"preflight\":[";
+    for (size_t i = 0; i < findings.findings.size(); ++i)
+      out += std::string(i ? "," : "") + preflight::to_json(findings.findings[i]);
     out += "],\"problem\":" + (plan ? std::string("null") : json_string(plan.error().message)) + "}\n";
   } else {
     for (const auto& r : *history)
@@ -97,6 +107,7 @@ Status status(Context& ctx) {
              (r.duration_ms.empty() ? "" : "  " + r.duration_ms + " ms") + (r.is_dirty ? "  DIRTY" : "") +
              (is_future(r) ? "  FUTURE" : "") + "\n";
     for (const auto* p : pending) out += "pending  " + p->version_text + "  " + p->name + "  " + p->up.path + "\n";
+    for (const auto& f : findings.findings) out += "pre-flight  " + preflight::to_text(f) + "\n";
     out +=
         std::to_string(history->size()) + " applied, " + std::to_string(pending.size()) + " pending" +
         (future ? ", " + std::to_string(future) + " future (applied, newer than every migration file)" : "") +

@@ -48,6 +48,7 @@ struct Settings {
   bool single_transaction{};
   Preflight preflight{};
   long long preflight_max_rows{};  // a blocking lock or rewrite on a table over this many rows is over the line
+  long long preflight_max_bytes{};  // ... or over this many bytes on disk
   std::vector<TableName> critical_tables;
   log::Format log_format{};
   log::Level log_level{};

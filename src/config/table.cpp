@@ -144,6 +144,33 @@ Status apply_preflight_rows(Settings& s, const Raw& raw) {
 
 std::string show_preflight_rows(const Settings& s) { return std::to_string(s.preflight_max_rows); }
 
+constexpr std::pair<std::string_view, long long> kByteUnits[] = {
+    {"tb", 1LL << 40}, {"gb", 1LL << 30}, {"mb", 1LL << 20}, {"kb", 1LL << 10}, {"b", 1}};
+
+// A size as PostgreSQL writes one: digits and a unit, B, kB, MB, GB or TB (of 1024).
+Status apply_preflight_bytes(Settings& s, const Raw& raw) {
+  std::string v = lower(raw.text);
+  long long scale = 1;
+  for (const auto& [unit, bytes] : kByteUnits)
+    if (v.size() > unit.size() && v.ends_with(unit)) {
+      scale = bytes;
+      v.resize(v.size() - unit.size());
+      break;
+    }
+  if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos)
+    return config_error("not a size (1GB, 500MB, 1073741824)");
+  s.preflight_max_bytes = std::stoll(v) * scale;
+  return {};
+}
+
+std::string show_preflight_bytes(const Settings& s) {
+  static constexpr std::string_view kShown[] = {"TB", "GB", "MB", "kB", "B"};
+  for (size_t i = 0; i < std::size(kByteUnits); ++i)
+    if (s.preflight_max_bytes >= kByteUnits[i].second && s.preflight_max_bytes % kByteUnits[i].second == 0)
+      return std::to_string(s.preflight_max_bytes / kByteUnits[i].second) + std::string(kShown[i]);
+  return std::to_string(s.preflight_max_bytes) + "B";
+}
+
 Status apply_log_level(Settings& s, const Raw& raw) {
   std::string v = lower(raw.text);
   if (v == "debug")
@@ -293,6 +320,13 @@ constexpr Row kRows[] = {
      .default_text = "1000000",
      .help = "rows over which a blocking lock, rewrite or scan is over the line (1000000, 50k, 2M)",
      .field = {apply_preflight_rows, show_preflight_rows}},
+    {.key = "migrations.preflight_max_bytes",
+     .env = {{"MIGRATIONS_PREFLIGHT_MAX_BYTES"}},
+     .flag = "--preflight-max-bytes",
+     .value_name = "SIZE",
+     .default_text = "1GB",
+     .help = "size on disk over which a blocking lock, rewrite or scan is over the line (1GB, 500MB)",
+     .field = {apply_preflight_bytes, show_preflight_bytes}},
     {.key = "verify.tables",
      .toml = TomlKind::list,
      .env = {{"CRITICAL_TABLES"}},

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 
 #include "log/log.h"
+#include "preflight/data.h"
 #include "preflight/rules.h"
 #include "sql/effects.h"
 #include "util/table_name.h"
@@ -14,15 +16,6 @@ namespace schemagate::preflight {
 namespace {
 
 using std::chrono::milliseconds;
-
-// How long a read-only data check may take before it is skipped, and said so.
-constexpr milliseconds kCheckTime{2000};
-constexpr std::string_view kNotNullFails = "set-not-null-fails";
-constexpr std::string_view kUniqueFails = "unique-fails";
-
-std::string qualified(const sql::Relation& r) {
-  return r.schema.empty() ? quote_ident(r.name) : quote_ident(r.schema) + "." + quote_ident(r.name);
-}
 
 // A text[] literal: each element quoted, its backslashes and quotes escaped.
 std::string array_literal(const std::vector<std::string>& items) {
@@ -59,6 +52,9 @@ std::string bytes_text(long long bytes) {
   return scaled(static_cast<double>(bytes), kUnits, 5, 1024);
 }
 
+// How long the catalog read, and a bounded count of an unanalysed table, may take.
+constexpr milliseconds kSizeTime{2000};
+
 struct Size {
   bool exists = false;
   long long rows = 0;
@@ -66,52 +62,16 @@ struct Size {
   long long bytes = 0;
 };
 
-// A uniqueness to check against the rows already there, where its statement is.
-struct UniqueCheck {
-  size_t statement_number;  // orders the findings as the statements are ordered
-  Finding at;
-  std::string statement;
-  sql::UniqueKey key;
+// A data check (data.h) to run once the sizes are known: against the rows already there, so only
+// where no earlier pending statement changed them.
+struct DataCheck {
+  size_t statement_number;
+  std::vector<sql::Relation> tables;  // skipped when one of them is known not to be there
+  std::function<data::Answer(db::Connection&, const Interrupt&)> run;
 };
 
-std::string column_list(const std::vector<std::string>& columns, const char* separator) {
-  std::string out;
-  for (const auto& c : columns) out += (out.empty() ? "" : separator) + quote_ident(c);
-  return out;
-}
-
-// Duplicates (and, for a primary key, NULLs) the key would meet: a finding, or none. Read-only and
-// bounded; one that would take too long is skipped, and said so.
-Result<std::optional<Finding>> check_unique(db::Connection& conn, const UniqueCheck& u, const Interrupt& stop) {
-  const std::string table = qualified(u.key.table);
-  std::string not_null;
-  for (const auto& c : u.key.columns) not_null += (not_null.empty() ? " where " : " and ") + quote_ident(c) + " is not null";
-  std::string sql = "select (select count(*) from (select 1 from " + table + not_null + " group by " +
-                    column_list(u.key.columns, ", ") + " having count(*) > 1) d), " +
-                    (u.key.primary ? "(select count(*) from " + table + " where " +
-                                         column_list(u.key.columns, " is null or ") + " is null)"
-                                   : std::string("0"));
-  auto counted = conn.exec(sql, stop, Deadline::after(kCheckTime));
-  if (!counted) {
-    if (counted.error().kind == ErrorKind::Interrupted) return counted.error();
-    log::info("pre-flight: " + u.at.where() + ": duplicates in " + u.key.table.display() + " not checked: " +
-              (counted.error().kind == ErrorKind::Timeout ? "it would take over " + format_seconds(kCheckTime)
-                                                          : counted.error().message));
-    return std::optional<Finding>{};
-  }
-  std::string duplicates(counted->at(0, 0)), nulls(counted->at(0, 1));
-  if (duplicates == "0" && nulls == "0") return std::optional<Finding>{};
-  Finding f = u.at;
-  f.rule = std::string(kUniqueFails);
-  f.severity = Severity::blocking;
-  f.table = u.key.table.display();
-  std::string keys;
-  for (const auto& c : u.key.columns) keys += (keys.empty() ? "" : ", ") + c;
-  f.message = u.statement + " will fail: ";
-  if (duplicates != "0") f.message += duplicates + " value(s) of (" + keys + ") in " + f.table + " appear more than once";
-  if (nulls != "0") f.message += std::string(duplicates != "0" ? " and " : "") + nulls + " row(s) hold a NULL key";
-  f.message += "; clean the data first, in an earlier statement";
-  return std::optional<Finding>{std::move(f)};
+bool contains(const std::vector<sql::Relation>& list, const sql::Relation& r) {
+  return std::find(list.begin(), list.end(), r) != list.end();
 }
 
 // One finding still to be measured, with what measuring it needs.
@@ -120,8 +80,6 @@ struct Item {
   Finding finding;
   sql::Op op;
   sql::Relation table;
-  std::string column;
-  bool count_nulls = false;  // SET NOT NULL over data no earlier pending statement changes
 };
 
 // Every table's size in one query: the planner's row estimate and the size on disk. A table never
@@ -140,7 +98,7 @@ Result<std::map<std::string, Size>> sizes(db::Connection& conn, const std::vecto
       "select c.oid is not null, coalesce(c.reltuples, -1)::bigint, coalesce(pg_total_relation_size(c.oid), 0) "
       "from unnest($1::text[], $2::text[]) with ordinality as x(s, n, i) left join pg_class c on c.oid = "
       "to_regclass(case when s = '' then quote_ident(n) else quote_ident(s) || '.' || quote_ident(n) end) order by i",
-      params, stop, Deadline::after(kCheckTime));
+      params, stop, Deadline::after(kSizeTime));
   if (!rows) return rows.error();
   for (int r = 0; r < rows->size() && r < static_cast<int>(tables.size()); ++r) {
     Size s;
@@ -148,9 +106,9 @@ Result<std::map<std::string, Size>> sizes(db::Connection& conn, const std::vecto
     s.rows = std::stoll(std::string(rows->at(r, 1)));
     s.bytes = std::stoll(std::string(rows->at(r, 2)));
     if (s.exists && s.rows < 0) {
-      auto counted = conn.exec("select count(*) from (select from " + qualified(tables[r]) + " limit " +
+      auto counted = conn.exec("select count(*) from (select from " + data::qualified(tables[r]) + " limit " +
                                    std::to_string(max_rows + 1) + ") x",
-                               stop, Deadline::after(kCheckTime));
+                               stop, Deadline::after(kSizeTime));
       if (counted) {
         s.rows = std::stoll(std::string(counted->at(0, 0)));
         s.rows_at_least = s.rows > max_rows;
@@ -180,11 +138,11 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
                      const Interrupt& stop) {
   Report report;
   std::vector<Item> items;
-  std::vector<UniqueCheck> uniques;
+  std::vector<DataCheck> checks;
   std::vector<sql::Relation> created, written;
-  bool any_write = false;  // a statement that may change the rows of any table ran before
+  std::vector<sql::ForeignKey> added;  // foreign keys added earlier in the run, for a later VALIDATE
+  bool any_write = false;              // a statement that may change the rows of any table ran before
   size_t number = 0;
-  std::vector<std::pair<size_t, Finding>> found;  // by statement number, sorted at the end
   each_statement(pending, [&](const migrate::Migration& m, const sql::Statement& st, size_t at) {
     ++number;
     sql::Effects e = sql::effects_of(st.text);
@@ -194,18 +152,42 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
       return;
     }
     const std::vector<std::string> acks = acknowledged(st.text);
-    for (const sql::Operation& op : e.operations) {
-      if (std::find(created.begin(), created.end(), op.table) != created.end()) continue;  // empty
-      Item item{number, finding_for(m.up, at, st.text, op, acks), op.op, op.table, op.object};
-      item.count_nulls = op.op == sql::Op::set_not_null && !any_write &&
-                         std::find(written.begin(), written.end(), op.table) == written.end();
-      items.push_back(std::move(item));
+    for (const sql::Operation& op : e.operations)
+      if (!contains(created, op.table))  // created in the run: empty
+        items.push_back({number, finding_for(m.up, at, st.text, op, acks), op.op, op.table});
+
+    // The rows already there decide, as long as nothing before changed them.
+    auto untouched = [&](const sql::Relation& t) { return !any_write && !contains(written, t) && !contains(created, t); };
+    const data::At where{located(m.up, at), sql::first_line(st.text)};
+    auto add = [&](std::vector<sql::Relation> tables, auto run) {
+      checks.push_back({number, std::move(tables), [where, run](db::Connection& c, const Interrupt& s) { return run(c, where, s); }});
+    };
+    for (const sql::Operation& op : e.operations)
+      if (op.op == sql::Op::set_not_null && untouched(op.table))
+        add({op.table}, [table = op.table, column = op.object](db::Connection& c, const data::At& w, const Interrupt& s) {
+          return data::nulls(c, w, table, column, s);
+        });
+    for (const sql::UniqueKey& key : e.unique_keys)
+      if (untouched(key.table) && !key.partial && !key.columns.empty())
+        add({key.table}, [key](db::Connection& c, const data::At& w, const Interrupt& s) { return data::duplicates(c, w, key, s); });
+    for (const sql::ForeignKey& key : e.foreign_keys) {
+      if (key.validated && untouched(key.table) && untouched(key.references))
+        add({key.table, key.references},
+            [key](db::Connection& c, const data::At& w, const Interrupt& s) { return data::orphans(c, w, key, s); });
+      if (!key.validated && !key.name.empty()) added.push_back(key);
     }
-    for (const sql::UniqueKey& key : e.unique_keys) {
-      bool untouched = !any_write && std::find(written.begin(), written.end(), key.table) == written.end() &&
-                       std::find(created.begin(), created.end(), key.table) == created.end();
-      if (untouched && !key.partial && !key.columns.empty())
-        uniques.push_back({number, located(m.up, at), sql::first_line(st.text), key});
+    for (const sql::Validation& v : e.validations) {
+      auto earlier = std::find_if(added.begin(), added.end(), [&](const sql::ForeignKey& k) {
+        return k.table == v.table && k.name == v.constraint;
+      });
+      if (earlier != added.end()) {
+        if (untouched(v.table) && untouched(earlier->references))
+          add({v.table, earlier->references},
+              [key = *earlier](db::Connection& c, const data::At& w, const Interrupt& s) { return data::orphans(c, w, key, s); });
+      } else if (!any_write && written.empty() && !contains(created, v.table)) {
+        // What the catalog's constraint references is known only there: no write at all before.
+        add({v.table}, [v](db::Connection& c, const data::At& w, const Interrupt& s) { return data::violations(c, w, v, s); });
+      }
     }
     created.insert(created.end(), e.creates.begin(), e.creates.end());
     written.insert(written.end(), e.writes.begin(), e.writes.end());
@@ -214,9 +196,7 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
 
   std::vector<sql::Relation> tables;
   for (const Item& item : items)
-    if (rule_for(item.op).cost != Cost::incompatible &&
-        std::find(tables.begin(), tables.end(), item.table) == tables.end())
-      tables.push_back(item.table);
+    if (rule_for(item.op).cost != Cost::incompatible && !contains(tables, item.table)) tables.push_back(item.table);
   // Sizes only inform: a catalog that cannot be read leaves the findings as lint has them.
   auto measured = sizes(conn, tables, policy.max_rows, stop);
   if (!measured && measured.error().kind == ErrorKind::Interrupted) return measured.error();
@@ -225,58 +205,44 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
     measured = std::map<std::string, Size>{};
   }
 
+  std::vector<std::pair<size_t, Finding>> found;  // by statement number, sorted at the end
   for (Item& item : items) {
     Finding& f = item.finding;
     auto size = measured->find(item.table.display());
-    bool over = false;
     if (size != measured->end() && size->second.exists) {
       const Size& s = size->second;
       f.message += " [" + f.table + ": " + (s.rows_at_least ? "over " : "") + rows_text(s.rows) + ", " +
                    bytes_text(s.bytes) + "]";
-      over = rule_for(item.op).cost == Cost::on_size && s.rows > policy.max_rows;
+      bool over = rule_for(item.op).cost == Cost::on_size && (s.rows > policy.max_rows || s.bytes > policy.max_bytes);
       if (over && f.severity == Severity::warning) f.severity = Severity::blocking;
     }
-    found.emplace_back(item.statement_number, f);
-    if (item.count_nulls && size != measured->end() && size->second.exists) {
-      auto nulls = conn.exec("select count(*) from " + qualified(item.table) + " where " + quote_ident(item.column) +
-                                 " is null",
-                             stop, Deadline::after(kCheckTime));
-      if (!nulls && nulls.error().kind == ErrorKind::Interrupted) return nulls.error();
-      if (!nulls) {
-        log::info("pre-flight: " + f.where() + ": the NULLs of " + f.table + "." + item.column + " not checked: " +
-                  (nulls.error().kind == ErrorKind::Timeout ? "it would take over " + format_seconds(kCheckTime)
-                                                            : nulls.error().message));
-      } else if (std::string n(nulls->at(0, 0)); n != "0") {
-        // Right after the statement's own finding: the failure it predicts.
-        Finding fails = f;
-        fails.rule = std::string(kNotNullFails);
-        fails.severity = Severity::blocking;
-        fails.message = "SET NOT NULL on " + f.table + "." + item.column + " will fail: the column holds " + n +
-                        " NULL" + (n == "1" ? "" : "s") + "; fill them first (UPDATE ... WHERE " + item.column +
-                        " IS NULL) in an earlier statement";
-        found.emplace_back(item.statement_number, std::move(fails));
-      }
-    }
+    found.emplace_back(item.statement_number, std::move(f));
   }
-  for (const UniqueCheck& u : uniques) {
-    if (auto size = measured->find(u.key.table.display()); size != measured->end() && !size->second.exists) continue;
-    auto duplicates = check_unique(conn, u, stop);
-    if (!duplicates) return duplicates.error();
-    if (*duplicates) found.emplace_back(u.statement_number, std::move(**duplicates));
+  for (const DataCheck& c : checks) {
+    bool missing = std::any_of(c.tables.begin(), c.tables.end(), [&](const sql::Relation& t) {
+      auto size = measured->find(t.display());
+      return size != measured->end() && !size->second.exists;
+    });
+    if (missing) continue;
+    auto failure = c.run(conn, stop);
+    if (!failure) return failure.error();
+    // After the statement's own findings: the failure it predicts.
+    if (*failure) found.emplace_back(c.statement_number, std::move(**failure));
   }
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [n, f] : found) report.findings.push_back(std::move(f));
+  return report;
+}
+
+Status judge(const Report& report, const Policy& policy) {
   for (const Finding& f : report.findings) log_finding(f, f.severity == Severity::blocking);
   for (const Finding& f : report.not_analysed) log::info("pre-flight: " + f.where() + ": " + f.message);
-
-  if (policy.block && report.blocking() > 0) {
-    const Finding& first = *std::find_if(report.findings.begin(), report.findings.end(),
-                                         [](const Finding& f) { return f.severity == Severity::blocking; });
-    return bad_migrations("pre-flight (MIGRATIONS_PREFLIGHT=block): " + std::to_string(report.blocking()) +
-                          " finding(s) over the line, nothing was applied; the first: " + first.where() + ": " +
-                          first.message + " [" + first.rule + "]");
-  }
-  return report;
+  if (!policy.block || report.blocking() == 0) return {};
+  const Finding& first = *std::find_if(report.findings.begin(), report.findings.end(),
+                                       [](const Finding& f) { return f.severity == Severity::blocking; });
+  return bad_migrations("pre-flight (MIGRATIONS_PREFLIGHT=block): " + std::to_string(report.blocking()) +
+                        " finding(s) over the line, nothing was applied; the first: " + first.where() + ": " +
+                        first.message + " [" + first.rule + "]");
 }
 
 }  // namespace schemagate::preflight

@@ -2,9 +2,8 @@
 // The pre-flight step (SPEC §1 step 5b): between plan and apply, under the lock, the pending
 // migrations' findings (lint.h) measured against the live database. Each table a size-dependent
 // finding names is sized from the catalog (one query for all, never a count over a big table);
-// a SET NOT NULL whose table no earlier pending statement writes is checked for NULLs, read-only
-// and under a statement timeout. Tables created earlier in the run are empty: nothing is said
-// about them.
+// a statement whose table no earlier pending statement writes is checked against the rows already
+// there (data.h). Tables created earlier in the run are empty: nothing is said about them.
 #include <span>
 
 #include "db/connection.h"
@@ -13,14 +12,20 @@
 
 namespace schemagate::preflight {
 
+// What is over the line: in block mode, exit 65 before anything runs.
 struct Policy {
-  bool block = false;            // MIGRATIONS_PREFLIGHT=block: over the line is exit 65 before anything runs
-  long long max_rows = 1'000'000;  // MIGRATIONS_PREFLIGHT_MAX_ROWS
+  bool block = false;                        // MIGRATIONS_PREFLIGHT=block
+  long long max_rows = 1'000'000;            // MIGRATIONS_PREFLIGHT_MAX_ROWS
+  long long max_bytes = 1024LL * 1024 * 1024;  // MIGRATIONS_PREFLIGHT_MAX_BYTES
 };
 
-// Logs every finding (warn when over the line, predicted to fail or blocking, info otherwise) and
-// returns the report. In block mode a finding over the line is BadMigrations (65), nothing applied.
+// The findings, measured: a size-dependent one on a table over the line, and every predicted data
+// failure, is blocking. Read-only. An error only when interrupted.
 Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* const> pending, const Policy& policy,
                      const Interrupt& stop);
+
+// Logs every finding (WARN when blocking, INFO otherwise). In block mode a blocking finding is
+// BadMigrations (65), naming the first.
+Status judge(const Report& report, const Policy& policy);
 
 }  // namespace schemagate::preflight

@@ -10,6 +10,7 @@
 #include "sql/effects.h"
 #include "sql/lexer.h"
 #include "sql/statements.h"
+#include "util/json.h"
 
 namespace schemagate::preflight {
 namespace {
@@ -36,6 +37,28 @@ std::string replace_table(std::string_view does, const std::string& table) {
 }
 
 }  // namespace
+
+std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::blocking: return "blocking";
+    case Severity::acknowledged: return "acknowledged";
+    case Severity::warning: break;
+  }
+  return "warning";
+}
+
+std::string to_json(const Finding& f, bool with_rule) {
+  std::string out = "{\"file\":" + json_string(f.path) + ",\"line\":" + std::to_string(f.line) +
+                    ",\"column\":" + std::to_string(f.column);
+  if (with_rule)
+    out += ",\"rule\":" + json_string(f.rule) + ",\"severity\":" + json_string(severity_name(f.severity)) +
+           ",\"table\":" + json_string(f.table) + ",\"lock\":" + json_string(f.lock);
+  return out + ",\"message\":" + json_string(f.message) + "}";
+}
+
+std::string to_text(const Finding& f) {
+  return f.where() + ": " + std::string(severity_name(f.severity)) + ": " + f.message + " [" + f.rule + "]";
+}
 
 int Report::blocking() const {
   return static_cast<int>(std::count_if(findings.begin(), findings.end(),

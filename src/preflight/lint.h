@@ -37,6 +37,13 @@ struct Report {
 
 Report lint(std::span<const migrate::Migration> migrations);
 
+std::string_view severity_name(Severity s);  // "warning", "blocking", "acknowledged"
+// {"file", "line", "column", "rule", "severity", "table", "lock", "message"}; a not-analysed
+// statement has no rule, so only its place and message.
+std::string to_json(const Finding& f, bool with_rule = true);
+// "file:line:column: severity: message [rule]"
+std::string to_text(const Finding& f);
+
 // The pieces lint and the start-up pre-flight (check.h) share. Each statement of the migrations'
 // up sections in order, with the byte offset of its first token:
 void each_statement(std::span<const migrate::Migration* const> migrations,

@@ -115,13 +115,19 @@ void alter_table(const PgQuery__AlterTableStmt& a, Effects& e) {
         break;
       case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull: e.operations.push_back({Op::set_not_null, table, name}); break;
       case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn: e.operations.push_back({Op::drop_column, table, name}); break;
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraintRecurse: e.validations.push_back({table, name}); break;
       case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint: {
         if (!cmd.def || cmd.def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) break;
         const PgQuery__Constraint& c = *cmd.def->constraint;
         const std::string con = text_of(c.conname);
-        if (c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN && !c.skip_validation)
-          e.operations.push_back({Op::add_foreign_key, table, con});
-        else if (c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK && !c.skip_validation)
+        if (c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+          if (!c.skip_validation) e.operations.push_back({Op::add_foreign_key, table, con});
+          const std::string match = text_of(c.fk_matchtype);
+          e.foreign_keys.push_back({table, con, names(c.fk_attrs, c.n_fk_attrs), relation(c.pktable),
+                                    names(c.pk_attrs, c.n_pk_attrs), !c.skip_validation,
+                                    match.empty() || match == "s"});
+        } else if (c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK && !c.skip_validation)
           e.operations.push_back({Op::add_check, table, con});
         else if ((c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
                   c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE) &&

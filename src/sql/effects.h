@@ -48,6 +48,24 @@ struct UniqueKey {
   bool partial = false;              // a WHERE clause: only some rows count (not checked)
 };
 
+// A foreign key the statement adds with ADD CONSTRAINT: without NOT VALID PostgreSQL checks every
+// row against the referenced table at once; with it, a later VALIDATE CONSTRAINT does.
+struct ForeignKey {
+  Relation table;
+  std::string name;  // empty when the statement names none
+  std::vector<std::string> columns;
+  Relation references;
+  std::vector<std::string> referenced;  // empty: the referenced table's primary key
+  bool validated = true;                // false: NOT VALID
+  bool match_simple = true;             // MATCH SIMPLE (the default): a row with a NULL key passes
+};
+
+// ALTER TABLE ... VALIDATE CONSTRAINT: the rows already there are checked against it.
+struct Validation {
+  Relation table;
+  std::string constraint;
+};
+
 struct Effects {
   // PostgreSQL 15's grammar read the statement. When not (newer syntax, a mistake), nothing below
   // is known: the statement is "not analysed", never a finding.
@@ -56,6 +74,8 @@ struct Effects {
   std::vector<Relation> creates;  // tables it creates (empty when created)
   std::vector<Relation> writes;   // tables whose rows it changes (INSERT, UPDATE, DELETE, MERGE, COPY)
   std::vector<UniqueKey> unique_keys;
+  std::vector<ForeignKey> foreign_keys;
+  std::vector<Validation> validations;
   // DO, CALL, or a function called by a query: it may change the rows of any table.
   bool may_write_any = false;
 };

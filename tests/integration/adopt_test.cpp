@@ -264,14 +264,15 @@ std::string status_error(const std::string& path) {
   return result.out;
 }
 
-// Expected status_document() text; `error` is "null" or "<error>".
+// Expected status_document() text; `error` is "null" or "<error>"; `preflight` the findings' JSON.
 std::string document(const std::string& status, const std::string& current, const std::string& pending,
-                     const std::string& error, const std::vector<std::string>& timings) {
+                     const std::string& error, const std::vector<std::string>& timings,
+                     const std::string& preflight = "[]") {
   std::string t;
   for (const auto& name : timings) t += (t.empty() ? "" : ", ") + ("\"" + name + "\": \"<ms>\"");
   return "{\"current_version\": " + current +
          ", \"error\": " + (error == "null" ? error : "\"" + error + "\"") + ", \"pending\": " + pending +
-         ", \"status\": \"" + status + "\", \"time\": \"<utc>\", \"timings_ms\": {" + t + "}}";
+         ", \"preflight\": " + preflight + ", \"status\": \"" + status + "\", \"time\": \"<utc>\", \"timings_ms\": {" + t + "}}";
 }
 
 // Names in `dir` that are leftovers of a write (path.tmp-PID).

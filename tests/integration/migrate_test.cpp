@@ -865,7 +865,7 @@ TEST_CASE("status lists applied and pending migrations, as text and JSON, and ex
       json.out, std::regex("\\{\"applied\":\\[\\{\"version\":\"1\",\"name\":\"a\",\"applied_at\":\"[^\"]+\","
                            "\"duration_ms\":\\d+,\"dirty\":false,\"future\":false\\}\\],"
                            "\"pending\":\\[\\{\"version\":\"2\",\"name\":\"b\",\"path\":\"" +
-                           p.file("2_b.sql") + "\"\\}\\],\"problem\":null\\}\n")));
+                           p.file("2_b.sql") + "\"\\}\\],\"preflight\":\\[\\],\"problem\":null\\}\n")));
 
   REQUIRE(p.run({"up"}).exit_code == 0);
   RunResult current = p.run({"status"});
@@ -873,7 +873,7 @@ TEST_CASE("status lists applied and pending migrations, as text and JSON, and ex
   CHECK(contains(current.out, "2 applied, 0 pending\n"));
   RunResult current_json = p.run({"status", "--json"});
   CHECK(current_json.exit_code == 0);
-  CHECK(contains(current_json.out, "\"pending\":[],\"problem\":null}"));
+  CHECK(contains(current_json.out, "\"pending\":[],\"preflight\":[],\"problem\":null}"));
 }
 
 TEST_CASE("status --json prints its document with the problem when the files cannot be read as migrations") {
@@ -898,7 +898,7 @@ TEST_CASE("status --json prints its document with the problem when the files can
     RunResult json = p.run({"status", "--json"});
     CHECK(json.exit_code == 65);
     CHECK(json.out.starts_with("{\"applied\":[{\"version\":\"1\",\"name\":\"a\",\"applied_at\":\""));
-    CHECK(contains(json.out, ",\"dirty\":false,\"future\":false}],\"pending\":[],\"problem\":\"" +
+    CHECK(contains(json.out, ",\"dirty\":false,\"future\":false}],\"pending\":[],\"preflight\":[],\"problem\":\"" +
                                  p.dir().path() + "/" + c.problem));
     CHECK(json.out.ends_with("\"}\n"));
     CHECK(lines_of(json.out).size() == 1);

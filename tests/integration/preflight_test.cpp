@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "support/files.h"
 #include "support/log_lines.h"
 #include "support/migrations.h"
 #include "support/process.h"
@@ -124,6 +125,133 @@ TEST_CASE("UNIQUE over duplicates is predicted to fail, concurrently too; not af
     CHECK_FALSE(contains(cleaned.err, "unique-fails"));
     CHECK(p.versions() == "0,1");
   }
+}
+
+TEST_CASE("ADD FOREIGN KEY over orphans is predicted to fail; not once the parents are inserted earlier in the run") {
+  auto write = [](const Project& p) {
+    p.psql("create table customers (id int primary key); insert into customers values (1), (2);"
+           "create table orders (id int, customer_id int); insert into orders values (1, 1), (2, 3), (3, 4), (4, null);");
+  };
+  {
+    INFO("block: 65, naming the orphans; REFERENCES with no columns is the primary key");
+    Project p;
+    write(p);
+    p.write("1_first.sql", migration("create table other (x int);"));
+    p.write("2_fk.sql", migration("alter table orders add constraint orders_customer foreign key (customer_id) "
+                                  "references customers;"));
+    RunResult result = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+    CHECK(result.exit_code == 65);
+    CHECK(contains(error_line(result), p.file("2_fk.sql") + ":2:1: alter table orders add constraint orders_customer "
+                                       "foreign key (customer_id) r... will fail: 2 row(s) of orders "
+                                       "reference no row of customers (customer_id); add the rows they reference, "
+                                       "or fix them, in an earlier statement [foreign-key-fails]"));
+    CHECK(p.versions() == "-");
+    // And in warn mode the statement fails as predicted, the earlier migration applied.
+    RunResult warned = p.run({"up"});
+    CHECK(warned.exit_code == 1);
+    CHECK(contains(warned.err, " WARN  pre-flight: " + p.file("2_fk.sql") + ":2:1: alter table orders"));
+    CHECK(contains(error_line(warned), "23503"));
+    CHECK(p.versions() == "1");
+  }
+  {
+    INFO("the missing parents inserted by an earlier migration: no prediction, applied in block mode");
+    Project p;
+    write(p);
+    p.write("1_parents.sql", migration("insert into customers values (3), (4);"));
+    p.write("2_fk.sql", migration("alter table orders add foreign key (customer_id) references customers (id);"));
+    RunResult result = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+    CHECK_MESSAGE(result.exit_code == 0, result.err);
+    CHECK_FALSE(contains(result.err, "foreign-key-fails"));
+    CHECK(p.versions() == "1,2");
+  }
+  {
+    INFO("NOT VALID checks nothing now; its VALIDATE CONSTRAINT later in the run does");
+    Project p;
+    write(p);
+    p.write("1_fk.sql", migration("alter table orders add constraint o_c foreign key (customer_id) references customers (id) not valid;"));
+    p.write("2_validate.sql", migration("alter table orders validate constraint o_c;"));
+    RunResult result = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+    CHECK(result.exit_code == 65);
+    CHECK(contains(error_line(result), "the first: " + p.file("2_validate.sql") + ":2:1: alter table orders validate "
+                                       "constraint o_c will fail: 2 row(s) of orders reference no row of customers"));
+    CHECK_FALSE(contains(result.err, p.file("1_fk.sql") + ":"));
+    CHECK(p.versions() == "-");
+  }
+}
+
+TEST_CASE("VALIDATE CONSTRAINT of a foreign key or a CHECK already in the catalog, over rows that break it") {
+  Project p;
+  p.psql("create schema shop; create table shop.customers (\"Id\" int primary key); insert into shop.customers values (1);"
+         "create table shop.orders (id int, amount int, cust int);"
+         "insert into shop.orders values (1, 5, 1), (2, -1, 2), (3, -2, 2), (4, 0, 9);"
+         "alter table shop.orders add constraint orders_cust foreign key (cust) references shop.customers not valid;"
+         "alter table shop.orders add constraint amount_positive check (amount >= 0) not valid;");
+  p.write("1_validate.sql", migration("alter table shop.orders validate constraint orders_cust;\n"
+                                      "alter table shop.orders validate constraint amount_positive;"));
+  RunResult result = p.run({"up", "--dry-run"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.err, " WARN  pre-flight: " + p.file("1_validate.sql") + ":2:1: alter table shop.orders validate "
+                             "constraint orders_cust will fail: 3 row(s) of shop.orders reference no row of "
+                             "shop.customers (cust); add the rows they reference, or fix them, in an earlier statement "
+                             "[foreign-key-fails]"));
+  CHECK(contains(result.err, " WARN  pre-flight: " + p.file("1_validate.sql") + ":3:1: alter table shop.orders validate "
+                             "constraint amount_positive will fail: 2 row(s) of shop.orders break CHECK ((amount >= 0)); "
+                             "fix them first, in an earlier statement [check-fails]"));
+  // Fixed by an earlier migration: nothing said, and it applies.
+  p.write("0_fix.sql", migration("update shop.orders set amount = 0 where amount < 0;\n"
+                                 "insert into shop.customers values (2), (9);"));
+  RunResult fixed = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+  CHECK_MESSAGE(fixed.exit_code == 0, fixed.err);
+  CHECK_FALSE(contains(fixed.err, "-fails]"));
+  CHECK(p.versions() == "0,1");
+}
+
+TEST_CASE("block mode: a table over MIGRATIONS_PREFLIGHT_MAX_BYTES is over the line, however few its rows") {
+  Project p;
+  // 40 rows of some 200 kB each, of text that does not compress away.
+  p.psql("create table blobs (id int, body text); insert into blobs select g, (select string_agg(md5(g::text || i::text), '') "
+         "from generate_series(1, 6000) i) from generate_series(1, 40) g; analyze blobs;");
+  p.write("1_type.sql", migration("alter table blobs alter column id type bigint;"));
+  RunResult refused = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}, {"MIGRATIONS_PREFLIGHT_MAX_BYTES", "1MB"}});
+  CHECK(refused.exit_code == 65);
+  CHECK(contains(error_line(refused), p.file("1_type.sql") + ":2:1: alter table blobs alter column id type bigint"));
+  CHECK(contains(error_line(refused), "[blobs: 40 rows, "));
+  CHECK(p.versions() == "-");
+  RunResult under = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}, {"MIGRATIONS_PREFLIGHT_MAX_BYTES", "1GB"}});
+  CHECK_MESSAGE(under.exit_code == 0, under.err);
+  CHECK(contains(under.err, " INFO  pre-flight: " + p.file("1_type.sql")));
+  CHECK(p.versions() == "1");
+}
+
+TEST_CASE("warn mode: the findings are in the status file, and status shows them before the run") {
+  Project p;
+  big_table(p, "events", 3000);
+  p.write("1_index.sql", migration("create index events_c on events (c);"));
+  const std::string finding_start = p.file("1_index.sql") + ":2:1: warning: create index events_c on events (c) blocks writes";
+  RunResult text = p.run({"status"});
+  CHECK(text.exit_code == 3);
+  CHECK(contains(text.out, "pre-flight  " + finding_start));
+  CHECK(contains(text.out, "[events: 3.0k rows, "));
+
+  static const std::string kFindings = R"PY(
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(";".join("%s:%d:%d %s %s %s %s" % (f["file"], f["line"], f["column"], f["rule"], f["severity"], f["table"], f["lock"])
+               for f in d["preflight"]))
+)PY";
+  const std::string expected = p.file("1_index.sql") + ":2:1 create-index-blocks-writes warning events SHARE";
+  TempDir out("status");
+  RunResult json = p.run({"status", "--json"});
+  CHECK(json.exit_code == 3);
+  out.write("status-json", json.out);
+  RunResult parsed = run({"/usr/bin/python3", "-c", kFindings, out.file("status-json")});
+  CHECK(parsed.out == expected + "\n");
+
+  RunResult ran = p.run({}, {{"SCHEMAGATE_STATUS_FILE", out.file("status.json")}});
+  CHECK_MESSAGE(ran.exit_code == 0, ran.err);
+  CHECK(p.versions() == "1");
+  RunResult file = run({"/usr/bin/python3", "-c", kFindings, out.file("status.json")});
+  CHECK(file.out == expected + "\n");
 }
 
 TEST_CASE("block mode: a blocking lock on a table over MIGRATIONS_PREFLIGHT_MAX_ROWS is 65; acknowledged it runs") {

@@ -38,9 +38,9 @@ print(",".join(sorted(d)), d["status"], d.get("migration", "-"),
   return result.out.substr(0, result.out.size() - 1);
 }
 
-const std::string kPhaseKeys = "current_version,error,pending,since,status,time,timings_ms";
-const std::string kMigratingKeys = "current_version,error,migration,pending,since,status,time,timings_ms";
-const std::string kFinalKeys = "current_version,error,pending,status,time,timings_ms";
+const std::string kPhaseKeys = "current_version,error,pending,preflight,since,status,time,timings_ms";
+const std::string kMigratingKeys = "current_version,error,migration,pending,preflight,since,status,time,timings_ms";
+const std::string kFinalKeys = "current_version,error,pending,preflight,status,time,timings_ms";
 const std::vector<std::string> kApp = {"--", "sh", "-c", "echo \"app started $SCHEMAGATE_STATUS\""};
 
 TEST_CASE("while schemagate waits for the database the status file says waiting, since when") {

@@ -44,7 +44,8 @@ TEST_CASE("an environment source with a file describes the file in parentheses")
 TEST_CASE("find_flag knows the setting flags and whether each takes a value") {
   for (std::string_view name : {"--database-url", "--max-retries", "--retry-interval", "--dir", "--table",
                                 "--timeout", "--require-table", "--log-format", "--migrate-command",
-                                "--status-file", "--config", "--preflight", "--preflight-max-rows"}) {
+                                "--status-file", "--config", "--preflight", "--preflight-max-rows",
+                                "--preflight-max-bytes"}) {
     CAPTURE(name);
     const FlagInfo* flag = find_flag(name);
     REQUIRE(flag != nullptr);
@@ -59,7 +60,7 @@ TEST_CASE("find_flag knows the setting flags and whether each takes a value") {
   CHECK(find_flag("--database_url") == nullptr);
   CHECK(find_flag("--help") == nullptr);
   CHECK(find_flag("") == nullptr);
-  CHECK(all_flags().size() == 20);
+  CHECK(all_flags().size() == 21);
 }
 
 // ---------------------------------------------------------------------------------------------

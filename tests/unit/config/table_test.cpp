@@ -38,6 +38,7 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
   CHECK_FALSE(s.single_transaction);
   CHECK(s.preflight == Preflight::warn);
   CHECK(s.preflight_max_rows == 1'000'000);
+  CHECK(s.preflight_max_bytes == 1024LL * 1024 * 1024);
   CHECK(s.critical_tables.empty());
   CHECK(s.log_format == log::Format::text);
   CHECK(s.log_level == log::Level::info);
@@ -60,6 +61,7 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
       {"migrations.single_transaction", "false"},
       {"migrations.preflight", "warn"},
       {"migrations.preflight_max_rows", "1000000"},
+      {"migrations.preflight_max_bytes", "1GB"},
       {"verify.tables", ""},
       {"log.format", "text"},
       {"log.level", "info"},
@@ -155,6 +157,7 @@ TEST_CASE("every TOML key sets its setting") {
                                "single_transaction = true\n"
                                "preflight = \"block\"\n"
                                "preflight_max_rows = 50000\n"
+                               "preflight_max_bytes = \"200MB\"\n"
                                "command = \"alembic -c 'my conf.ini' upgrade head\"\n"
                                "[verify]\n"
                                "tables = [\"users\", \"audit.\\\"Log, Entries\\\"\"]\n"
@@ -180,6 +183,7 @@ TEST_CASE("every TOML key sets its setting") {
   CHECK(s.single_transaction);
   CHECK(s.preflight == Preflight::block);
   CHECK(s.preflight_max_rows == 50'000);
+  CHECK(s.preflight_max_bytes == 200LL * 1024 * 1024);
   CHECK(written(s.critical_tables) == std::vector<std::string>{"users", "audit.\"Log, Entries\""});
   CHECK(s.critical_tables[1].name == "Log, Entries");
   CHECK(s.log_format == log::Format::json);
@@ -425,6 +429,19 @@ TEST_CASE("MIGRATIONS_PREFLIGHT takes off, warn or block; the row line takes a c
   for (const char* bad : {"-1", "1.5M", "2G", "k"}) {
     CAPTURE(bad);
     CHECK(error_of(load_env({{"MIGRATIONS_PREFLIGHT_MAX_ROWS", bad}})).find("not a row count") != std::string::npos);
+  }
+}
+
+TEST_CASE("the byte line takes a size as PostgreSQL writes one, in units of 1024") {
+  CHECK(load_env({{"MIGRATIONS_PREFLIGHT_MAX_BYTES", "500MB"}})->preflight_max_bytes == 500LL << 20);
+  CHECK(load_env({{"MIGRATIONS_PREFLIGHT_MAX_BYTES", "2gb"}})->preflight_max_bytes == 2LL << 30);
+  CHECK(load_with({{"--preflight-max-bytes", "8192"}})->preflight_max_bytes == 8192);
+  CHECK(shown(*load_with({{"--preflight-max-bytes", "8192"}}), "migrations.preflight_max_bytes") == "8kB");
+  CHECK(shown(*load_with({{"--preflight-max-bytes", "1000"}}), "migrations.preflight_max_bytes") == "1000B");
+  for (const char* bad : {"-1", "1.5GB", "2G", "GB", "10 MB"}) {
+    CAPTURE(bad);
+    CHECK(error_of(load_env({{"MIGRATIONS_PREFLIGHT_MAX_BYTES", bad}})) ==
+          "MIGRATIONS_PREFLIGHT_MAX_BYTES=\"" + std::string(bad) + "\" (environment): not a size (1GB, 500MB, 1073741824)");
   }
 }
 

@@ -103,6 +103,34 @@ TEST_CASE("the uniqueness a statement makes PostgreSQL enforce over existing row
   CHECK(keys("alter table t add constraint u unique using index i").empty());
 }
 
+TEST_CASE("the foreign keys a statement adds, checked now or NOT VALID, and the constraints it validates") {
+  auto fks = [](std::string_view statement) {
+    std::vector<std::string> out;
+    for (const ForeignKey& k : effects_of(statement).foreign_keys) {
+      std::string cols, refs;
+      for (const auto& c : k.columns) cols += (cols.empty() ? "" : ",") + c;
+      for (const auto& c : k.referenced) refs += (refs.empty() ? "" : ",") + c;
+      out.push_back(k.table.display() + " " + k.name + " (" + cols + ") -> " + k.references.display() + "(" + refs +
+                    ")" + (k.validated ? "" : " not valid") + (k.match_simple ? "" : " full"));
+    }
+    return out;
+  };
+  CHECK(fks("alter table orders add constraint o_c foreign key (customer_id) references shop.customers (id)") ==
+        std::vector<std::string>{"orders o_c (customer_id) -> shop.customers(id)"});
+  CHECK(fks("alter table t add foreign key (a, b) references u") == std::vector<std::string>{"t  (a,b) -> u()"});
+  CHECK(fks("alter table t add constraint f foreign key (a) references u (x) not valid") ==
+        std::vector<std::string>{"t f (a) -> u(x) not valid"});
+  CHECK(fks("alter table t add constraint f foreign key (a) references u (x) match full") ==
+        std::vector<std::string>{"t f (a) -> u(x) full"});
+  CHECK(fks("alter table t add constraint c check (a > 0)").empty());
+
+  Effects v = effects_of("alter table s.t validate constraint f");
+  REQUIRE(v.validations.size() == 1);
+  CHECK(v.validations[0].table.display() == "s.t");
+  CHECK(v.validations[0].constraint == "f");
+  CHECK(v.operations.empty());  // SHARE UPDATE EXCLUSIVE: writes go on
+}
+
 TEST_CASE("syntax PostgreSQL 15 does not read is not analysed") {
   Effects e = effects_of("alter table t add column c int with some future clause");
   CHECK_FALSE(e.analysed);
