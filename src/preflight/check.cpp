@@ -78,8 +78,7 @@ bool contains(const std::vector<sql::Relation>& list, const sql::Relation& r) {
 struct Item {
   size_t statement_number;
   Finding finding;
-  sql::Op op;
-  sql::Relation table;
+  sql::Operation operation;
 };
 
 // Every table's size in one query: the planner's row estimate and the size on disk. A table never
@@ -123,6 +122,37 @@ Result<std::map<std::string, Size>> sizes(db::Connection& conn, const std::vecto
   return out;
 }
 
+// Whether ALTER COLUMN ... TYPE leaves the rows as they are, so PostgreSQL changes only the
+// catalog: the cases its documentation names (ALTER TABLE, Notes) that migrations meet, from the
+// column's type now: a varchar made longer or unbounded, or made text; text made unbounded
+// varchar; a numeric given more precision at the same scale, or none; the type it already has.
+Result<bool> keeps_rows(db::Connection& conn, const sql::Operation& op, const Interrupt& stop) {
+  if (op.using_expression || op.type.empty()) return false;
+  const std::string params[] = {data::qualified(op.table), op.object};
+  auto now = conn.query(
+      "select t.typname, a.atttypmod from pg_attribute a join pg_type t on t.oid = a.atttypid "
+      "where a.attrelid = to_regclass($1) and a.attname = $2 and a.attnum > 0 and not a.attisdropped",
+      params, stop, Deadline::after(kSizeTime));
+  if (!now) return now.error().kind == ErrorKind::Interrupted ? Result<bool>(now.error()) : Result<bool>(false);
+  if (now->size() != 1) return false;
+  const std::string type(now->at(0, 0));
+  const long long mod = std::stoll(std::string(now->at(0, 1)));  // -1: none; else it includes a 4-byte header
+  const std::vector<long long>& mods = op.type_modifiers;
+  if (type == "varchar") {
+    if (op.type == "text") return true;
+    if (op.type != "varchar") return false;
+    return mods.empty() || (mod >= 0 && mods.size() == 1 && mods[0] >= mod - 4);
+  }
+  if (type == "text") return op.type == "text" || (op.type == "varchar" && mods.empty());
+  if (type == "numeric" && op.type == "numeric") {
+    if (mods.empty()) return true;
+    if (mod < 0) return false;
+    const long long precision = ((mod - 4) >> 16) & 0xffff, scale = (mod - 4) & 0xffff;
+    return mods[0] >= precision && (mods.size() > 1 ? mods[1] : 0) == scale;
+  }
+  return type == op.type && mods.empty() && mod < 0;
+}
+
 void log_finding(const Finding& f, bool loud) {
   std::string line = "pre-flight: " + f.where() + ": " + f.message + " [" + f.rule + "]";
   if (f.severity == Severity::acknowledged) line += " (acknowledged)";
@@ -154,7 +184,7 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
     const std::vector<std::string> acks = acknowledged(st.text);
     for (const sql::Operation& op : e.operations)
       if (!contains(created, op.table))  // created in the run: empty
-        items.push_back({number, finding_for(m.up, at, st.text, op, acks), op.op, op.table});
+        items.push_back({number, finding_for(m.up, at, st.text, op, acks), op});
 
     // The rows already there decide, as long as nothing before changed them.
     auto untouched = [&](const sql::Relation& t) { return !any_write && !contains(written, t) && !contains(created, t); };
@@ -166,6 +196,11 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
       if (op.op == sql::Op::set_not_null && untouched(op.table))
         add({op.table}, [table = op.table, column = op.object](db::Connection& c, const data::At& w, const Interrupt& s) {
           return data::nulls(c, w, table, column, s);
+        });
+    for (const sql::Column& column : e.required_columns)
+      if (untouched(column.table))
+        add({column.table}, [column](db::Connection& c, const data::At& w, const Interrupt& s) {
+          return data::rows_without_value(c, w, column, s);
         });
     for (const sql::UniqueKey& key : e.unique_keys)
       if (untouched(key.table) && !key.partial && !key.columns.empty())
@@ -194,9 +229,21 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
     any_write = any_write || e.may_write_any;
   });
 
+  // A type change PostgreSQL makes in the catalog alone is no finding.
+  std::vector<Item> kept;
+  for (Item& item : items) {
+    if (item.operation.op == sql::Op::alter_column_type) {
+      auto keeps = keeps_rows(conn, item.operation, stop);
+      if (!keeps) return keeps.error();
+      if (*keeps) continue;
+    }
+    kept.push_back(std::move(item));
+  }
+  items = std::move(kept);
+
   std::vector<sql::Relation> tables;
   for (const Item& item : items)
-    if (rule_for(item.op).cost != Cost::incompatible && !contains(tables, item.table)) tables.push_back(item.table);
+    if (rule_for(item.operation.op).cost != Cost::incompatible && !contains(tables, item.operation.table)) tables.push_back(item.operation.table);
   // Sizes only inform: a catalog that cannot be read leaves the findings as lint has them.
   auto measured = sizes(conn, tables, policy.max_rows, stop);
   if (!measured && measured.error().kind == ErrorKind::Interrupted) return measured.error();
@@ -208,12 +255,12 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
   std::vector<std::pair<size_t, Finding>> found;  // by statement number, sorted at the end
   for (Item& item : items) {
     Finding& f = item.finding;
-    auto size = measured->find(item.table.display());
+    auto size = measured->find(item.operation.table.display());
     if (size != measured->end() && size->second.exists) {
       const Size& s = size->second;
       f.message += " [" + f.table + ": " + (s.rows_at_least ? "over " : "") + rows_text(s.rows) + ", " +
                    bytes_text(s.bytes) + "]";
-      bool over = rule_for(item.op).cost == Cost::on_size && (s.rows > policy.max_rows || s.bytes > policy.max_bytes);
+      bool over = rule_for(item.operation.op).cost == Cost::on_size && (s.rows > policy.max_rows || s.bytes > policy.max_bytes);
       if (over && f.severity == Severity::warning) f.severity = Severity::blocking;
     }
     found.emplace_back(item.statement_number, std::move(f));

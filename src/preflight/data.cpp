@@ -85,6 +85,18 @@ Answer nulls(db::Connection& conn, const At& at, const sql::Relation& table, con
                                             " IS NULL) in an earlier statement")};
 }
 
+Answer rows_without_value(db::Connection& conn, const At& at, const sql::Column& column, const Interrupt& stop) {
+  auto read = counts(conn, "select exists (select from " + qualified(column.table) + ")", at,
+                     "the rows of " + column.table.display(), stop);
+  if (!read) return read.error();
+  if (!*read || (*read)->at(0, 0) != "t") return std::optional<Finding>{};
+  return std::optional<Finding>{failure(at, "add-column-not-null-fails", column.table,
+                                        at.statement + " will fail: " + column.table.display() +
+                                            " has rows, and the new column " + column.name +
+                                            " would be NULL in each; give it a default, or add it nullable, fill "
+                                            "it, then SET NOT NULL")};
+}
+
 Answer duplicates(db::Connection& conn, const At& at, const sql::UniqueKey& key, const Interrupt& stop) {
   const std::string table = qualified(key.table);
   const std::string columns = listed(key.columns, "", ", ");

@@ -29,6 +29,8 @@ Answer nulls(db::Connection& conn, const At& at, const sql::Relation& table, con
 Answer duplicates(db::Connection& conn, const At& at, const sql::UniqueKey& key, const Interrupt& stop);
 // A foreign key over rows that reference nothing (foreign-key-fails).
 Answer orphans(db::Connection& conn, const At& at, const sql::ForeignKey& key, const Interrupt& stop);
+// ADD COLUMN ... NOT NULL with no default on a table with rows (add-column-not-null-fails).
+Answer rows_without_value(db::Connection& conn, const At& at, const sql::Column& column, const Interrupt& stop);
 // VALIDATE CONSTRAINT of a foreign key or CHECK already in the catalog, over rows that break it
 // (foreign-key-fails, check-fails). A constraint the catalog does not hold is not checked.
 Answer violations(db::Connection& conn, const At& at, const sql::Validation& validation, const Interrupt& stop);

@@ -36,6 +36,20 @@ std::string replace_table(std::string_view does, const std::string& table) {
   return out;
 }
 
+// Whether `word` shows in `text` as a whole word, in any case (SQL folds unquoted names).
+bool contains_word(std::string_view text, std::string_view word) {
+  auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string t = lower(text), w = lower(word);
+  auto part = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t at = t.find(w); at != std::string::npos; at = t.find(w, at + 1))
+    if ((at == 0 || !part(t[at - 1])) && (at + w.size() == t.size() || !part(t[at + w.size()]))) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string_view severity_name(Severity s) {
@@ -89,7 +103,12 @@ Finding finding_for(const migrate::Section& section, size_t at, std::string_view
   f.rule = std::string(rule.id);
   f.table = op.table.display();
   f.lock = std::string(rule.lock);
-  f.message = sql::first_line(statement) + " " + replace_table(rule.does, f.table) + " (" + f.lock + " lock); " +
+  // An ALTER of several subcommands gives a finding each: what each is about must show, even
+  // where the first line, all the message quotes of the statement, does not.
+  const std::string shown = sql::first_line(statement);
+  std::string about;
+  if (!op.object.empty() && !contains_word(shown, op.object)) about = " (" + op.object + ")";
+  f.message = shown + about + " " + replace_table(rule.does, f.table) + " (" + f.lock + " lock); " +
               std::string(rule.safely);
   if (std::find(acks.begin(), acks.end(), f.rule) != acks.end())
     f.severity = Severity::acknowledged;

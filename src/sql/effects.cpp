@@ -77,6 +77,34 @@ bool calls_volatile(const Node* n) {
   return found;
 }
 
+// What the constraints written on an added column do to the rows already there: UNIQUE and
+// PRIMARY KEY build an index, CHECK and REFERENCES scan; NOT NULL or PRIMARY KEY without a
+// default, identity or generated value fails on a table with rows.
+void column_constraints(const PgQuery__ColumnDef& c, const Relation& table, bool valued, Effects& e) {
+  const std::string column = text_of(c.colname);
+  bool required = c.is_not_null, has_default = c.raw_default != nullptr;
+  for (size_t i = 0; i < c.n_constraints; ++i) {
+    const Node* k = c.constraints[i];
+    if (k->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) continue;
+    switch (k->constraint->contype) {
+      case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+        required = true;
+        [[fallthrough]];
+      case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: e.operations.push_back({Op::add_unique, table, column}); break;
+      case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+        if (!k->constraint->skip_validation) e.operations.push_back({Op::add_check, table, column});
+        break;
+      case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+        if (!k->constraint->skip_validation) e.operations.push_back({Op::add_foreign_key, table, column});
+        break;
+      case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: required = true; break;
+      case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: has_default = true; break;
+      default: break;
+    }
+  }
+  if (required && !has_default && !valued) e.required_columns.push_back({table, column});
+}
+
 // ADD COLUMN that must write a value into every existing row.
 bool column_rewrites(const PgQuery__ColumnDef& c) {
   if (c.type_name) {
@@ -105,14 +133,35 @@ void alter_table(const PgQuery__AlterTableStmt& a, Effects& e) {
     const PgQuery__AlterTableCmd& cmd = *a.cmds[i]->alter_table_cmd;
     const std::string name = text_of(cmd.name);
     switch (cmd.subtype) {
-      case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
-        if (cmd.def && cmd.def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF &&
-            column_rewrites(*cmd.def->column_def))
-          e.operations.push_back({Op::add_column_rewrite, table, text_of(cmd.def->column_def->colname)});
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: {
+        if (!cmd.def || cmd.def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) break;
+        const PgQuery__ColumnDef& c = *cmd.def->column_def;
+        const bool rewrites = column_rewrites(c);
+        if (rewrites) e.operations.push_back({Op::add_column_rewrite, table, text_of(c.colname)});
+        // A rewrite computes a value for every row (serial, identity, generated, volatile default).
+        column_constraints(c, table, rewrites, e);
         break;
-      case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
-        e.operations.push_back({Op::alter_column_type, table, name});
+      }
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType: {
+        Operation op{Op::alter_column_type, table, name};
+        if (cmd.def && cmd.def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
+          const PgQuery__ColumnDef& c = *cmd.def->column_def;
+          op.using_expression = c.raw_default != nullptr;
+          if (c.type_name && c.type_name->n_array_bounds == 0) {
+            auto type = names(c.type_name->names, c.type_name->n_names);
+            if (!type.empty()) op.type = type.back();
+            for (size_t k = 0; k < c.type_name->n_typmods; ++k) {
+              const Node* m = c.type_name->typmods[k];
+              if (m->node_case == PG_QUERY__NODE__NODE_A_CONST && m->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+                op.type_modifiers.push_back(m->a_const->ival->ival);
+              else
+                op.type.clear();  // a modifier that is not a number: unknown
+            }
+          }
+        }
+        e.operations.push_back(std::move(op));
         break;
+      }
       case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull: e.operations.push_back({Op::set_not_null, table, name}); break;
       case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn: e.operations.push_back({Op::drop_column, table, name}); break;
       case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:

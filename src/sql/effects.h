@@ -37,6 +37,18 @@ struct Operation {
   Op op;
   Relation table;
   std::string object;  // the index, column or constraint it names, when it names one
+  // ALTER COLUMN ... TYPE: the new type's name as the parser gives it (varchar, text, numeric)
+  // and its modifiers (a length, a precision and scale), and whether USING computes the values.
+  // With the column's type now, they tell whether PostgreSQL must rewrite the table.
+  std::string type{};
+  std::vector<long long> type_modifiers{};
+  bool using_expression = false;
+};
+
+// A column a statement adds, named by its table.
+struct Column {
+  Relation table;
+  std::string name;
 };
 
 // A uniqueness the statement makes PostgreSQL enforce over rows already there (ADD PRIMARY KEY,
@@ -76,6 +88,9 @@ struct Effects {
   std::vector<UniqueKey> unique_keys;
   std::vector<ForeignKey> foreign_keys;
   std::vector<Validation> validations;
+  // ADD COLUMN ... NOT NULL (or PRIMARY KEY) with no default: every row already there would hold
+  // a NULL, so it fails on a table with rows.
+  std::vector<Column> required_columns;
   // DO, CALL, or a function called by a query: it may change the rows of any table.
   bool may_write_any = false;
 };

@@ -206,6 +206,58 @@ TEST_CASE("VALIDATE CONSTRAINT of a foreign key or a CHECK already in the catalo
   CHECK(p.versions() == "0,1");
 }
 
+TEST_CASE("ADD COLUMN NOT NULL with no default is predicted to fail on a table with rows, not on an empty one") {
+  Project p;
+  p.psql("create table subs (id int); insert into subs values (1), (2); create table empty_subs (id int);");
+  p.write("1_required.sql", migration("alter table empty_subs add column product_id text not null;\n"
+                                      "alter table subs add column product_id text not null;"));
+  RunResult result = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+  CHECK(result.exit_code == 65);
+  CHECK(contains(error_line(result), "1 finding(s) over the line, nothing was applied; the first: " +
+                                     p.file("1_required.sql") + ":3:1: alter table subs add column product_id text not "
+                                     "null will fail: subs has rows, and the new column product_id would be NULL in "
+                                     "each; give it a default, or add it nullable, fill it, then SET NOT NULL "
+                                     "[add-column-not-null-fails]"));
+  CHECK(p.scalar("select count(*) from information_schema.columns where column_name = 'product_id'") == "0");
+  p.write("1_required.sql", migration("alter table empty_subs add column product_id text not null;\n"
+                                      "alter table subs add column product_id text not null default 'none';"));
+  RunResult fixed = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+  CHECK_MESSAGE(fixed.exit_code == 0, fixed.err);
+  CHECK(p.versions() == "1");
+}
+
+TEST_CASE("ALTER COLUMN TYPE that PostgreSQL makes in the catalog alone is no finding at start-up; a rewrite is") {
+  Project p;
+  big_table(p, "docs", 2000);
+  p.psql("alter table docs add column title varchar(50), add column price numeric(8, 2), add column body text;");
+  p.write("1_types.sql", migration("alter table docs alter column title type varchar(300);\n"
+                                   "alter table docs alter column title type text;\n"
+                                   "alter table docs alter column price type numeric(12, 2);\n"
+                                   "alter table docs alter column body type varchar;\n"
+                                   "alter table docs alter column price type numeric(12, 3);\n"
+                                   "alter table docs alter column c type bigint;"));
+  const std::map<std::string, std::string> strict = {{"MIGRATIONS_PREFLIGHT_MAX_ROWS", "100"}};
+  RunResult result = p.run({"up", "--dry-run"}, strict);
+  CHECK(result.exit_code == 0);
+  auto lines = lines_with(result.err, "[alter-column-type-rewrites]");
+  REQUIRE(lines.size() == 2);
+  CHECK(contains(lines[0], p.file("1_types.sql") + ":6:1: alter table docs alter column price type numeric(12, 3) rewrites"));
+  CHECK(contains(lines[1], p.file("1_types.sql") + ":7:1: alter table docs alter column c type bigint rewrites"));
+  // Offline, lint cannot know the column's type now: each is a warning there.
+  RunResult offline = p.run({"lint"});
+  CHECK(lines_with(offline.out, "[alter-column-type-rewrites]").size() == 6);
+  // And the catalog-only changes indeed keep the table's file: no rewrite.
+  const std::string before = p.scalar("select pg_relation_filenode('docs')");
+  p.write("1_types.sql", migration("alter table docs alter column title type varchar(300);\n"
+                                   "alter table docs alter column title type text;\n"
+                                   "alter table docs alter column price type numeric(12, 2);\n"
+                                   "alter table docs alter column body type varchar;"));
+  RunResult applied = p.run({"up"}, strict);
+  CHECK_MESSAGE(applied.exit_code == 0, applied.err);
+  CHECK_FALSE(contains(applied.err, "[alter-column-type-rewrites]"));
+  CHECK(p.scalar("select pg_relation_filenode('docs')") == before);
+}
+
 TEST_CASE("block mode: a table over MIGRATIONS_PREFLIGHT_MAX_BYTES is over the line, however few its rows") {
   Project p;
   // 40 rows of some 200 kB each, of text that does not compress away.

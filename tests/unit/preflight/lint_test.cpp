@@ -70,6 +70,18 @@ TEST_CASE("-- schemagate:ack <rule-id> right above a statement acknowledges that
                                                "3_x.sql:6:1 rename-column blocking"});
 }
 
+TEST_CASE("an ALTER of several subcommands: a finding each, naming what the first line does not show") {
+  std::vector<migrate::Migration> ms = {migration(
+      "3_types.sql", "alter table t\n  alter column amount type bigint,\n  alter column total type bigint;\n"
+                     "alter table t alter column note type text;\n")};
+  Report r = lint(ms);
+  REQUIRE(r.findings.size() == 3);
+  CHECK(r.findings[0].message.starts_with("alter table t (amount) rewrites t and its indexes"));
+  CHECK(r.findings[1].message.starts_with("alter table t (total) rewrites t and its indexes"));
+  // Shown already: not said twice.
+  CHECK(r.findings[2].message.starts_with("alter table t alter column note type text rewrites t"));
+}
+
 TEST_CASE("a statement the grammar does not read is listed as not analysed, never a finding") {
   Report r = lint(std::vector<migrate::Migration>{migration("4_new.sql", "alter table t frobnicate;\ndrop table z;\n")});
   REQUIRE(r.not_analysed.size() == 1);

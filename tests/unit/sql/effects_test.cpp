@@ -131,6 +131,47 @@ TEST_CASE("the foreign keys a statement adds, checked now or NOT VALID, and the 
   CHECK(v.operations.empty());  // SHARE UPDATE EXCLUSIVE: writes go on
 }
 
+TEST_CASE("constraints written on an added column: UNIQUE and PRIMARY KEY build an index, CHECK and REFERENCES scan") {
+  CHECK(ops("alter table users add column h text unique") == std::vector<std::string>{op(Op::add_unique, "users h")});
+  CHECK(ops("alter table t add column k bigint primary key") == std::vector<std::string>{op(Op::add_unique, "t k")});
+  CHECK(ops("alter table t add column a int check (a > 0)") == std::vector<std::string>{op(Op::add_check, "t a")});
+  CHECK(ops("alter table t add column o bigint default 1 references orgs (id)") ==
+        std::vector<std::string>{op(Op::add_foreign_key, "t o")});
+  CHECK(ops("alter table t add column a int not null default 0").empty());
+}
+
+TEST_CASE("ADD COLUMN NOT NULL or PRIMARY KEY with no value for the rows already there") {
+  auto required = [](std::string_view statement) {
+    std::vector<std::string> out;
+    for (const Column& c : effects_of(statement).required_columns) out.push_back(c.table.display() + "." + c.name);
+    return out;
+  };
+  CHECK(required("alter table subs add column product_id text not null") == std::vector<std::string>{"subs.product_id"});
+  CHECK(required("alter table s.t add column k bigint primary key") == std::vector<std::string>{"s.t.k"});
+  CHECK(required("alter table t add column c int not null default 0").empty());
+  CHECK(required("alter table t add column c int default 0 not null").empty());
+  CHECK(required("alter table t add column c bigserial not null").empty());
+  CHECK(required("alter table t add column c int generated always as identity primary key").empty());
+  CHECK(required("alter table t add column c int").empty());
+}
+
+TEST_CASE("ALTER COLUMN TYPE: the new type and its modifiers, and whether USING computes the values") {
+  auto change = [](std::string_view statement) {
+    Effects e = effects_of(statement);
+    REQUIRE(e.operations.size() == 1);
+    const Operation& o = e.operations[0];
+    std::string out = o.type;
+    for (long long m : o.type_modifiers) out += " " + std::to_string(m);
+    return out + (o.using_expression ? " using" : "");
+  };
+  CHECK(change("alter table t alter column c type varchar(300)") == "varchar 300");
+  CHECK(change("alter table t alter column c type character varying") == "varchar");
+  CHECK(change("alter table t alter column c type text") == "text");
+  CHECK(change("alter table t alter column c type numeric(12, 2)") == "numeric 12 2");
+  CHECK(change("alter table t alter column c type bigint using c::bigint") == "int8 using");
+  CHECK(change("alter table t alter column c type text[]") == "");
+}
+
 TEST_CASE("syntax PostgreSQL 15 does not read is not analysed") {
   Effects e = effects_of("alter table t add column c int with some future clause");
   CHECK_FALSE(e.analysed);
