@@ -45,6 +45,7 @@ constexpr SettingGroup kSettingGroups[] = {
     {"migrations.preflight", kApplying},
     {"migrations.preflight_max_rows", kApplying},
     {"migrations.preflight_max_bytes", kApplying},
+    {"migrations.lock", kLocks},
 };
 
 unsigned use_of(std::string_view key) {

@@ -36,6 +36,7 @@ enum SettingUse : unsigned {
   kMigrateCommand = 1u << 4,  // migrations.command
   kCriticalTables = 1u << 5,  // verify.tables
   kApplying = 1u << 7,        // migrations.single_transaction: how migrations are applied
+  kLocks = 1u << 8,           // migrations.lock: what a command that changes the tracking table takes
   // What only the run sequence does: migrations.auto, .fail_on_error, .await, skip, status_file.
   kRunOnly = 1u << 6,
   kEverySetting = ~0u,  // run, and config, which shows every setting

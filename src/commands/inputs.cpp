@@ -101,6 +101,9 @@ migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool
     };
   }
   o.single_transaction = s.single_transaction;
+  o.lock = s.migration_lock == config::MigrationLock::advisory ? migrate::LockKind::advisory
+           : s.migration_lock == config::MigrationLock::table  ? migrate::LockKind::table
+                                                               : migrate::LockKind::automatic;
   o.check_only_because = "migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")";
   // The command connects where schemagate does; PG* variables pass through unchanged.
   if (!s.database_url.empty()) o.command_env.emplace_back("DATABASE_URL", s.database_url);

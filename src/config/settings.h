@@ -31,6 +31,7 @@ struct Source {
 // zeros and empty values, not defaults.
 // MIGRATIONS_PREFLIGHT (SPEC §1 step 5b).
 enum class Preflight { off, warn, block };
+enum class MigrationLock { automatic, advisory, table };
 
 struct Settings {
   std::string database_url;  // empty: libpq's PG* environment variables
@@ -49,6 +50,7 @@ struct Settings {
   Preflight preflight{};
   long long preflight_max_rows{};  // a blocking lock or rewrite on a table over this many rows is over the line
   long long preflight_max_bytes{};  // ... or over this many bytes on disk
+  MigrationLock migration_lock{};
   std::vector<TableName> critical_tables;
   log::Format log_format{};
   log::Level log_level{};

@@ -128,6 +128,25 @@ std::string show_preflight(const Settings& s) {
   return s.preflight == Preflight::off ? "off" : s.preflight == Preflight::block ? "block" : "warn";
 }
 
+Status apply_lock(Settings& s, const Raw& raw) {
+  std::string v = lower(raw.text);
+  if (v == "auto")
+    s.migration_lock = MigrationLock::automatic;
+  else if (v == "advisory")
+    s.migration_lock = MigrationLock::advisory;
+  else if (v == "table")
+    s.migration_lock = MigrationLock::table;
+  else
+    return config_error("must be auto, advisory or table");
+  return {};
+}
+
+std::string show_lock(const Settings& s) {
+  return s.migration_lock == MigrationLock::advisory ? "advisory"
+         : s.migration_lock == MigrationLock::table  ? "table"
+                                                     : "auto";
+}
+
 // A row count: digits, or digits with k (thousands) or M (millions).
 Status apply_preflight_rows(Settings& s, const Raw& raw) {
   std::string v = lower(raw.text);
@@ -327,6 +346,13 @@ constexpr Row kRows[] = {
      .default_text = "1GB",
      .help = "size on disk over which a blocking lock, rewrite or scan is over the line (1GB, 500MB)",
      .field = {apply_preflight_bytes, show_preflight_bytes}},
+    {.key = "migrations.lock",
+     .env = {{"MIGRATIONS_LOCK"}},
+     .flag = "--lock",
+     .value_name = "KIND",
+     .default_text = "auto",
+     .help = "auto (a lease row, and the advisory lock where the connection keeps its session), advisory or table",
+     .field = {apply_lock, show_lock}},
     {.key = "verify.tables",
      .toml = TomlKind::list,
      .env = {{"CRITICAL_TABLES"}},

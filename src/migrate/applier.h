@@ -111,6 +111,9 @@ class Applier {
   // is measured from and, when it follows `previous` in a window, a check that `previous` committed.
   std::string start_sql(const Migration* previous) const;
   std::string guard_sql(const Migration& previous) const;
+  // `sql` after the fence (ApplyOptions::fence), as one implicit transaction: not written once
+  // this runner no longer holds the lock.
+  std::string fenced(const std::string& sql) const { return options_.fence.empty() ? sql : options_.fence + ";\n" + sql; }
 
   // COPY ... FROM STDIN with its rows, outside a transaction.
   Result<db::Rows> copy_in(const sql::Statement& s);

@@ -121,6 +121,7 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
     own("select pg_catalog.set_config('search_path', 'pg_catalog', true), " +
             settings_.set_config_calls(db::Scope::transaction),
         i);
+    if (!options_.fence.empty()) own(options_.fence, i);
     own(tracking(*window[i]), i, Role::record);
   };
 

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <functional>
 #include <span>
+#include <string>
 
 #include "db/connection.h"
 #include "migrate/files.h"
@@ -21,6 +22,9 @@ struct ApplyOptions {
   bool single_transaction = false;           // MIGRATIONS_SINGLE_TRANSACTION
   // Called with each migration as the server starts on it (the status file's "migrating" phase).
   std::function<void(const Migration&)> on_start;
+  // Run in every transaction that writes the tracking table, before the write: fails once this
+  // runner no longer holds the migration lock (Lock::fence_sql). Empty: nothing to check.
+  std::string fence{};
 };
 
 // SPEC §1 step 6: applies `pending` in order and logs one line per migration.

@@ -19,7 +19,7 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
   std::string mark_sql =
       direction_ == Direction::up ? record_sql(table_, m, true) : mark_dirty_sql(table_, m.version_text);
   if (from == 0)
-    if (auto mark = conn_.exec(mark_sql, stop_, options_.deadline); !mark) return mark.error();
+    if (auto mark = conn_.exec(fenced(mark_sql), stop_, options_.deadline); !mark) return mark.error();
   bool first = from == 0;
   long long resumable_at = -1;  // as the tracking row says
   for (const sql::Statement& s : script(m).statements) {
@@ -30,7 +30,7 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
                          ? static_cast<long long>(s.offset)
                          : -1;
     if (here != resumable_at) {
-      if (auto noted = conn_.exec(resume_at_sql(table_, m.version_text, here), stop_, options_.deadline); !noted)
+      if (auto noted = conn_.exec(fenced(resume_at_sql(table_, m.version_text, here)), stop_, options_.deadline); !noted)
         return noted.error();
       resumable_at = here;
     }
@@ -108,9 +108,10 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
     return located(std::move(e), sec, at);
   }
   auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+  // As schemagate's own user, whatever the migration SET: the fence and the row after the restore.
   std::string done_sql = settings_.restore_sql(db::Scope::session) +
-                         (direction_ == Direction::up ? mark_done_sql(table_, m.version_text, ms)
-                                                      : delete_sql(table_, m.version_text));
+                         fenced(direction_ == Direction::up ? mark_done_sql(table_, m.version_text, ms)
+                                                            : delete_sql(table_, m.version_text));
   auto clear = conn_.exec(done_sql, stop_, options_.deadline);
   if (!clear) {
     // The migration itself has run: retrying would run it twice.

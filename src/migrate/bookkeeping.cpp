@@ -21,7 +21,7 @@ Status stamp(db::Connection& conn, const Inputs& inputs, const std::string& vers
   for (const auto& f : inputs.files) known = known || f.version == version;
   if (!known) return bad_migrations("stamp: no migration file has version " + version + " in " + inputs.dir);
 
-  auto locked = lock_and_read_history(conn, inputs.table, options.lock_timeout, deadline_of(options), stop);
+  auto locked = lock_and_read_history(conn, inputs.table, options.lock_timeout, options.lock, deadline_of(options), stop);
   if (!locked) return locked.error();
   const TableName& table = locked->table;
   auto plan = plan_up(inputs.files, locked->applied, version);
@@ -40,12 +40,13 @@ Status repair(db::Connection& conn, const Inputs& inputs, const UpOptions& optio
     return bad_migrations("repair: no migration files in " + inputs.dir +
                           "; refusing to forget every applied version "
                           "(run it where the migrations are, or set MIGRATIONS_DIR)");
-  auto locked = lock_and_read_history(conn, inputs.table, options.lock_timeout, deadline_of(options), stop);
+  auto locked = lock_and_read_history(conn, inputs.table, options.lock_timeout, options.lock, deadline_of(options), stop);
   if (!locked) return locked.error();
   const TableName& table = locked->table;
   if (Status ok = ensure_table(conn, table, stop); !ok) return ok.error();
 
-  std::string sql = "begin;\n";
+  const std::string fence = locked->lock->fence_sql();
+  std::string sql = "begin;\n" + (fence.empty() ? "" : fence + ";\n");
   std::vector<const Migration*> restamp;
   int changes = 0;
   for (const auto& row : locked->applied) {

@@ -100,7 +100,7 @@ Status up_with_command(db::Connection& conn, const Inputs& inputs, const UpOptio
     return {};
   }
 
-  auto locked = lock_tracking_table(conn, inputs.table, options.lock_timeout, deadline, stop);
+  auto locked = lock_tracking_table(conn, inputs.table, options.lock_timeout, options.lock, deadline, stop);
   if (!locked) return locked.error();
   if (alembic) {
     // Under the lock, look again: another replica may have upgraded meanwhile.

@@ -39,7 +39,7 @@ Result<int> roll_back(db::Connection& conn, const TableName& table, std::span<co
     std::string removal =
         "begin;\n" +
         db::SessionSettings::for_server(conn, limits.lock_timeout).restore_sql(db::Scope::transaction) +
-        delete_sql(table, m.version_text) + ";\ncommit;";
+        (limits.fence.empty() ? "" : limits.fence + ";\n") + delete_sql(table, m.version_text) + ";\ncommit;";
     if (auto removed = conn.exec(removal, stop, limits.deadline); !removed) return removed.error();
     log::warn("rolled back " + m.version_text + (m.name.empty() ? "" : " " + m.name) +
                   " without undoing anything: its down section is empty; only its tracking row was removed",
@@ -59,7 +59,7 @@ Result<std::string> down(db::Connection& conn, const Inputs& inputs, const DownO
   if (!table) return table.error();
   std::unique_ptr<Lock> lock;
   if (!down.dry_run) {
-    auto taken = take_lock(conn, *table, deadline, stop);
+    auto taken = take_migration_lock(conn, *table, options.lock, deadline, stop);
     if (!taken) return taken.error();
     lock = std::move(*taken);
   }
@@ -85,7 +85,7 @@ Result<std::string> down(db::Connection& conn, const Inputs& inputs, const DownO
     return out;
   }
   ApplyOptions limits{
-      options.lock_timeout, options.retry_attempts, options.retry_delay, deadline, false, nullptr};
+      options.lock_timeout, options.retry_attempts, options.retry_delay, deadline, false, nullptr, lock->fence_sql()};
   auto reverted = roll_back(conn, *table, *chosen, limits, stop);
   if (!reverted) return reverted.error();
   log::info("rollback done", {{"rolled_back", std::to_string(*reverted)}});

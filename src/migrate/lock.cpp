@@ -8,6 +8,7 @@
 #include "db/session.h"
 #include "log/log.h"
 #include "migrate/history.h"
+#include "migrate/lease.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -69,12 +70,76 @@ class AdvisoryLock final : public Lock {
   bool held_ = true;
 };
 
+// Both locks (MIGRATIONS_LOCK=auto): released in the order taken, the lease last, which fences.
+class BothLocks final : public Lock {
+ public:
+  BothLocks(std::unique_ptr<Lock> lease, std::unique_ptr<Lock> advisory)
+      : lease_(std::move(lease)), advisory_(std::move(advisory)) {}
+  Status release(const Interrupt& stop) override {
+    Status first = advisory_->release(stop);
+    Status second = lease_->release(stop);
+    return first ? second : first;
+  }
+  std::string fence_sql() const override { return lease_->fence_sql(); }
+
+ private:
+  std::unique_ptr<Lock> lease_, advisory_;
+};
+
+// Whether the session is pooled, told by the server process that answered: a pooler gives its
+// clients a backend key of its own, so pg_backend_pid() differs from the pid the connection was
+// given at start-up. (A plain TCP proxy passes the key through.)
+bool pooled(const db::Connection& conn, int answered_by) { return answered_by != 0 && answered_by != conn.backend_pid(); }
+
+// Through a pooler, whether it keeps this client on one server session (session mode) or hands
+// each transaction whichever is free (transaction mode). A second connection asks which backend
+// answers it: in transaction mode the pooler hands it the server session this one just used and
+// left idle, so both report the same pid. Unknown (false) when it cannot connect.
+bool shares_backends(const db::Connection& conn, int answered_by, const Interrupt& stop) {
+  auto probe = db::Connection::open(conn.target(), Deadline::after(5s), stop, "schemagate probe");
+  if (!probe) return false;
+  auto pid = probe->exec("select pg_catalog.pg_backend_pid()", stop, Deadline::after(2s));
+  return pid && pid->size() == 1 && std::string(pid->at(0, 0)) == std::to_string(answered_by);
+}
+
 }  // namespace
 
+Result<std::unique_ptr<Lock>> take_migration_lock(db::Connection& conn, const TableName& table, LockKind kind,
+                                                  Deadline deadline, const Interrupt& stop) {
+  int answered_by = 0;
+  if (kind == LockKind::advisory) {
+    auto lock = take_lock(conn, table, deadline, stop, &answered_by);
+    if (lock && pooled(conn, answered_by))
+      log::warn("connected through a pooler, and MIGRATIONS_LOCK=advisory: a session advisory lock holds only while "
+                "the pooler keeps this client on one server session (session mode); in transaction mode it lands on "
+                "whichever server session ran the statement, other runners may take it too, and it can outlive this "
+                "run there. MIGRATIONS_LOCK=auto or table takes a lease that holds through a pooler");
+    return lock;
+  }
+  auto lease = take_lease(conn, table, deadline, stop, &answered_by);
+  if (!lease) return lease.error();
+  if (!pooled(conn, answered_by)) {
+    if (kind == LockKind::table) return lease;
+  } else if (kind == LockKind::table || shares_backends(conn, answered_by, stop)) {
+    log::info(kind == LockKind::table
+                  ? "connected through a pooler (the backend that answers is not the one the connection was given)"
+                  : "connected through a transaction-mode pooler (two connections share one server backend): the "
+                    "migration lease is the lock; session settings do not carry from one transaction to the next");
+    return lease;
+  } else {
+    log::info("connected through a pooler that keeps this client on one server backend (session mode): the "
+              "advisory lock and the lease");
+  }
+  auto advisory = take_lock(conn, table, deadline, stop);
+  if (!advisory) return advisory.error();
+  return std::unique_ptr<Lock>(std::make_unique<BothLocks>(std::move(*lease), std::move(*advisory)));
+}
+
 Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& table, Deadline deadline,
-                                        const Interrupt& stop) {
+                                        const Interrupt& stop, int* backend_pid) {
   auto params = key_params(table);
-  const std::string try_lock = std::string("select pg_catalog.pg_try_advisory_lock(") + kKey + ")";
+  const std::string try_lock =
+      std::string("select pg_catalog.pg_try_advisory_lock(") + kKey + "), pg_catalog.pg_backend_pid()";
   std::mt19937 jitter(std::random_device{}());
   auto start = std::chrono::steady_clock::now();
   auto next_report = start;
@@ -92,6 +157,7 @@ Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& t
     if (!got && got.error().kind == ErrorKind::Timeout && deadline.expired()) return out_of_time();
     if (!got) return got.error();
     if (got->size() == 1 && got->at(0, 0) == "t") {
+      if (backend_pid) *backend_pid = std::stoi(std::string(got->at(0, 1)));
       if (next_report != start) log::info("migration lock taken");
       return std::unique_ptr<Lock>(std::make_unique<AdvisoryLock>(conn, table));
     }
@@ -115,17 +181,18 @@ Result<TableName> prepare_session(db::Connection& conn, const TableName& table, 
 }
 
 Result<Locked> lock_tracking_table(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
-                                   Deadline deadline, const Interrupt& stop) {
+                                   LockKind kind, Deadline deadline, const Interrupt& stop) {
   auto resolved = prepare_session(conn, table, lock_timeout, stop);
   if (!resolved) return resolved.error();
-  auto lock = take_lock(conn, *resolved, deadline, stop);
+  auto lock = take_migration_lock(conn, *resolved, kind, deadline, stop);
   if (!lock) return lock.error();
   return Locked{std::move(*resolved), std::move(*lock), {}};
 }
 
 Result<Locked> lock_and_read_history(db::Connection& conn, const TableName& table,
-                                     std::chrono::milliseconds lock_timeout, Deadline deadline, const Interrupt& stop) {
-  auto locked = lock_tracking_table(conn, table, lock_timeout, deadline, stop);
+                                     std::chrono::milliseconds lock_timeout, LockKind kind, Deadline deadline,
+                                     const Interrupt& stop) {
+  auto locked = lock_tracking_table(conn, table, lock_timeout, kind, deadline, stop);
   if (!locked) return locked.error();
   auto applied = read_history(conn, locked->table, stop);
   if (!applied) return applied.error();

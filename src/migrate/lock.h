@@ -1,6 +1,7 @@
 #pragma once
 // SPEC §1 step 4: the migration lock, so that replicas that start together migrate one at a time.
 #include <memory>
+#include <string>
 
 #include "db/connection.h"
 #include "migrate/history.h"
@@ -19,6 +20,16 @@ class Lock {
  public:
   virtual ~Lock() = default;
   virtual Status release(const Interrupt& stop) = 0;
+  // A statement that fails unless this lock is still held, run in each transaction that writes
+  // the tracking table (lease.h); empty when holding cannot lapse (a session's advisory lock).
+  virtual std::string fence_sql() const { return {}; }
+};
+
+// MIGRATIONS_LOCK (SPEC §4).
+enum class LockKind {
+  automatic,  // the lease, and the advisory lock too where the connection keeps its server session
+  advisory,   // the session advisory lock alone
+  table,      // the lease alone
 };
 
 // The session-level advisory lock keyed on database, schema and tracking table. Waiters poll
@@ -28,7 +39,16 @@ class Lock {
 // Interrupted. REQUIRES: `table` has its schema resolved (resolve_schema), so that every replica
 // computes the same key whatever its search_path.
 Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& table, Deadline deadline,
-                                        const Interrupt& stop);
+                                        const Interrupt& stop, int* backend_pid = nullptr);
+
+// The lock MIGRATIONS_LOCK asks for. `automatic` takes the lease (lease.h) and, where the
+// connection keeps its server session (direct, or a session-mode pooler), the advisory lock too:
+// runners that decided differently still exclude each other, since all of them take the lease.
+// Whether the connection is pooled is logged as a fact (the server backend that answers is not
+// the one the connection was given); through a pooler, a second connection tells transaction
+// mode from session mode.
+Result<std::unique_ptr<Lock>> take_migration_lock(db::Connection& conn, const TableName& table, LockKind kind,
+                                                  Deadline deadline, const Interrupt& stop);
 
 // What every command that changes the tracking table starts with: the session's limits
 // (db::SessionSettings: lock_timeout, client_connection_check_interval), since the steps around the
@@ -42,12 +62,13 @@ struct Locked {
   std::unique_ptr<Lock> lock;
   std::vector<AppliedRow> applied;  // read under the lock, by lock_and_read_history only
 };
-// prepare_session, then take_lock.
+// prepare_session, then take_migration_lock.
 Result<Locked> lock_tracking_table(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
-                                   Deadline deadline, const Interrupt& stop);
+                                   LockKind kind, Deadline deadline, const Interrupt& stop);
 // lock_tracking_table, then what is applied read again under the lock: another replica may have
 // applied migrations while this one waited (SPEC §1 step 4).
 Result<Locked> lock_and_read_history(db::Connection& conn, const TableName& table,
-                                     std::chrono::milliseconds lock_timeout, Deadline deadline, const Interrupt& stop);
+                                     std::chrono::milliseconds lock_timeout, LockKind kind, Deadline deadline,
+                                     const Interrupt& stop);
 
 }  // namespace schemagate::migrate

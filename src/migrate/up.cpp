@@ -52,11 +52,11 @@ Status await_others(db::Connection& conn, const Inputs& inputs, Deadline deadlin
 // `resumed`: on a new session after the connection was lost.
 Status apply_locked(db::Connection& conn, const Inputs& inputs, const UpOptions& options, Deadline deadline,
                     Clock::time_point start, bool resumed, const Interrupt& stop) {
-  auto locked = lock_and_read_history(conn, inputs.table, options.lock_timeout, deadline, stop);
+  auto locked = lock_and_read_history(conn, inputs.table, options.lock_timeout, options.lock, deadline, stop);
   if (!locked) return locked.error();
   const TableName& table = locked->table;
   ApplyOptions limits{options.lock_timeout,       options.retry_attempts, options.retry_delay, deadline,
-                      options.single_transaction, options.on_start};
+                      options.single_transaction, options.on_start, locked->lock->fence_sql()};
   // An interrupted CREATE INDEX CONCURRENTLY is taken up again where that is safe (resume.h).
   auto taken_up = resume_interrupted(conn, table, inputs.files, locked->applied, limits, stop);
   if (!taken_up) return taken_up.error();

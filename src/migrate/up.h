@@ -12,6 +12,7 @@
 #include "db/connection.h"
 #include "migrate/alembic/project.h"
 #include "migrate/files.h"
+#include "migrate/lock.h"
 #include "util/interrupt.h"
 #include "util/result.h"
 #include "util/table_name.h"
@@ -44,6 +45,7 @@ struct UpOptions {
   int retry_attempts = 0;
   std::chrono::milliseconds retry_delay{};
   bool single_transaction = false;  // MIGRATIONS_SINGLE_TRANSACTION: the run as one transaction
+  LockKind lock = LockKind::automatic;  // MIGRATIONS_LOCK
   // Names the setting that chose check-only, for its message: "migrations.auto is off (...)".
   std::string check_only_because;
   // Added to the migrate command's environment (DATABASE_URL: it connects where schemagate does).

@@ -74,11 +74,28 @@ bool contains(const std::vector<sql::Relation>& list, const sql::Relation& r) {
   return std::find(list.begin(), list.end(), r) != list.end();
 }
 
+// The column `op` names, if an earlier statement of the run added it.
+std::optional<sql::Effects::AddedColumn> added_column(const std::vector<sql::Effects::AddedColumn>& added,
+                                                      const sql::Operation& op) {
+  using sql::Op;
+  if (op.op != Op::alter_column_type && op.op != Op::set_not_null && op.op != Op::drop_column &&
+      op.op != Op::rename_column)
+    return std::nullopt;
+  for (auto it = added.rbegin(); it != added.rend(); ++it)
+    if (it->column.table == op.table && it->column.name == op.object) return *it;
+  return std::nullopt;
+}
+
+// Whether a rule is about the rows already there (a scan, a rewrite) rather than what the running
+// release may use (a drop, a rename): only the first still counts for a column added in the run.
+bool about_rows(sql::Op op) { return rule_for(op).cost != Cost::incompatible; }
+
 // One finding still to be measured, with what measuring it needs.
 struct Item {
   size_t statement_number;
   Finding finding;
   sql::Operation operation;
+  std::optional<sql::Effects::AddedColumn> added;  // the column it names, when added earlier in the run
 };
 
 // Every table's size in one query: the planner's row estimate and the size on disk. A table never
@@ -122,35 +139,44 @@ Result<std::map<std::string, Size>> sizes(db::Connection& conn, const std::vecto
   return out;
 }
 
-// Whether ALTER COLUMN ... TYPE leaves the rows as they are, so PostgreSQL changes only the
-// catalog: the cases its documentation names (ALTER TABLE, Notes) that migrations meet, from the
-// column's type now: a varchar made longer or unbounded, or made text; text made unbounded
-// varchar; a numeric given more precision at the same scale, or none; the type it already has.
-Result<bool> keeps_rows(db::Connection& conn, const sql::Operation& op, const Interrupt& stop) {
-  if (op.using_expression || op.type.empty()) return false;
+// Whether changing a column of type `now` (with its modifiers) to `op`'s type leaves the rows as
+// they are, so PostgreSQL changes only the catalog: the cases its documentation names (ALTER
+// TABLE, Notes) that migrations meet: a varchar made longer or unbounded, or made text; text made
+// unbounded varchar; a numeric given more precision at the same scale, or none; the same type.
+bool keeps_rows(const std::string& now, const std::vector<long long>& now_mods, const sql::Operation& op) {
+  const std::vector<long long>& mods = op.type_modifiers;
+  if (op.using_expression || op.type.empty() || now.empty()) return false;
+  if (now == "varchar") {
+    if (op.type == "text") return true;
+    if (op.type != "varchar") return false;
+    return mods.empty() || (now_mods.size() == 1 && mods.size() == 1 && mods[0] >= now_mods[0]);
+  }
+  if (now == "text") return op.type == "text" || (op.type == "varchar" && mods.empty());
+  if (now == "numeric" && op.type == "numeric") {
+    if (mods.empty()) return true;
+    if (now_mods.empty()) return false;
+    return mods[0] >= now_mods[0] && (mods.size() > 1 ? mods[1] : 0) == (now_mods.size() > 1 ? now_mods[1] : 0);
+  }
+  return now == op.type && mods.empty() && now_mods.empty();
+}
+
+// The column's type now, from the catalog: its name and modifiers as the parser gives a type's
+// (atttypmod unpacked for varchar and numeric). Empty when unknown.
+Result<std::pair<std::string, std::vector<long long>>> type_now(db::Connection& conn, const sql::Operation& op,
+                                                                const Interrupt& stop) {
+  using Type = std::pair<std::string, std::vector<long long>>;
   const std::string params[] = {data::qualified(op.table), op.object};
   auto now = conn.query(
       "select t.typname, a.atttypmod from pg_attribute a join pg_type t on t.oid = a.atttypid "
       "where a.attrelid = to_regclass($1) and a.attname = $2 and a.attnum > 0 and not a.attisdropped",
       params, stop, Deadline::after(kSizeTime));
-  if (!now) return now.error().kind == ErrorKind::Interrupted ? Result<bool>(now.error()) : Result<bool>(false);
-  if (now->size() != 1) return false;
-  const std::string type(now->at(0, 0));
-  const long long mod = std::stoll(std::string(now->at(0, 1)));  // -1: none; else it includes a 4-byte header
-  const std::vector<long long>& mods = op.type_modifiers;
-  if (type == "varchar") {
-    if (op.type == "text") return true;
-    if (op.type != "varchar") return false;
-    return mods.empty() || (mod >= 0 && mods.size() == 1 && mods[0] >= mod - 4);
-  }
-  if (type == "text") return op.type == "text" || (op.type == "varchar" && mods.empty());
-  if (type == "numeric" && op.type == "numeric") {
-    if (mods.empty()) return true;
-    if (mod < 0) return false;
-    const long long precision = ((mod - 4) >> 16) & 0xffff, scale = (mod - 4) & 0xffff;
-    return mods[0] >= precision && (mods.size() > 1 ? mods[1] : 0) == scale;
-  }
-  return type == op.type && mods.empty() && mod < 0;
+  if (!now) return now.error().kind == ErrorKind::Interrupted ? Result<Type>(now.error()) : Result<Type>(Type{});
+  if (now->size() != 1) return Type{};
+  Type type{std::string(now->at(0, 0)), {}};
+  const long long mod = std::stoll(std::string(now->at(0, 1)));  // -1: none; else it counts a 4-byte header
+  if (mod >= 4 && type.first == "varchar") type.second = {mod - 4};
+  if (mod >= 4 && type.first == "numeric") type.second = {((mod - 4) >> 16) & 0xffff, (mod - 4) & 0xffff};
+  return type;
 }
 
 void log_finding(const Finding& f, bool loud) {
@@ -170,7 +196,8 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
   std::vector<Item> items;
   std::vector<DataCheck> checks;
   std::vector<sql::Relation> created, written;
-  std::vector<sql::ForeignKey> added;  // foreign keys added earlier in the run, for a later VALIDATE
+  std::vector<sql::ForeignKey> not_valid;  // foreign keys added NOT VALID earlier in the run
+  std::vector<sql::Effects::AddedColumn> added;
   bool any_write = false;              // a statement that may change the rows of any table ran before
   size_t number = 0;
   each_statement(pending, [&](const migrate::Migration& m, const sql::Statement& st, size_t at) {
@@ -182,13 +209,23 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
       return;
     }
     const std::vector<std::string> acks = acknowledged(st.text);
-    for (const sql::Operation& op : e.operations)
-      if (!contains(created, op.table))  // created in the run: empty
-        items.push_back({number, finding_for(m.up, at, st.text, op, acks), op});
+    for (const sql::Operation& op : e.operations) {
+      if (contains(created, op.table)) continue;  // created in the run: empty
+      auto added_here = added_column(added, op);
+      if (added_here && !about_rows(op.op)) continue;  // unknown to the running release
+      items.push_back({number, finding_for(m.up, at, st.text, op, acks), op, added_here});
+    }
 
-    // The rows already there decide, as long as nothing before changed them.
-    auto untouched = [&](const sql::Relation& t) { return !any_write && !contains(written, t) && !contains(created, t); };
+    // The rows already there decide, as long as nothing before changed them; when something may
+    // have, the data is not asked, and the log says so.
     const data::At where{located(m.up, at), sql::first_line(st.text)};
+    auto untouched = [&](const sql::Relation& t) {
+      if (contains(created, t)) return false;  // empty
+      if (!any_write && !contains(written, t)) return true;
+      log::info("pre-flight: " + where.place.where() + ": not checked against the data: an earlier pending "
+                "statement may change the rows of " + t.display());
+      return false;
+    };
     auto add = [&](std::vector<sql::Relation> tables, auto run) {
       checks.push_back({number, std::move(tables), [where, run](db::Connection& c, const Interrupt& s) { return run(c, where, s); }});
     };
@@ -202,6 +239,11 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
         add({column.table}, [column](db::Connection& c, const data::At& w, const Interrupt& s) {
           return data::rows_without_value(c, w, column, s);
         });
+    for (const sql::Check& check : e.checks)
+      if (untouched(check.table))
+        add({check.table}, [check](db::Connection& c, const data::At& w, const Interrupt& s) {
+          return data::breaking(c, w, check, s);
+        });
     for (const sql::UniqueKey& key : e.unique_keys)
       if (untouched(key.table) && !key.partial && !key.columns.empty())
         add({key.table}, [key](db::Connection& c, const data::At& w, const Interrupt& s) { return data::duplicates(c, w, key, s); });
@@ -209,33 +251,44 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
       if (key.validated && untouched(key.table) && untouched(key.references))
         add({key.table, key.references},
             [key](db::Connection& c, const data::At& w, const Interrupt& s) { return data::orphans(c, w, key, s); });
-      if (!key.validated && !key.name.empty()) added.push_back(key);
+      if (!key.validated && !key.name.empty()) not_valid.push_back(key);
     }
     for (const sql::Validation& v : e.validations) {
-      auto earlier = std::find_if(added.begin(), added.end(), [&](const sql::ForeignKey& k) {
+      auto earlier = std::find_if(not_valid.begin(), not_valid.end(), [&](const sql::ForeignKey& k) {
         return k.table == v.table && k.name == v.constraint;
       });
-      if (earlier != added.end()) {
+      if (earlier != not_valid.end()) {
         if (untouched(v.table) && untouched(earlier->references))
           add({v.table, earlier->references},
               [key = *earlier](db::Connection& c, const data::At& w, const Interrupt& s) { return data::orphans(c, w, key, s); });
       } else if (!any_write && written.empty() && !contains(created, v.table)) {
         // What the catalog's constraint references is known only there: no write at all before.
         add({v.table}, [v](db::Connection& c, const data::At& w, const Interrupt& s) { return data::violations(c, w, v, s); });
+      } else if (!contains(created, v.table)) {
+        log::info("pre-flight: " + where.place.where() + ": not checked against the data: an earlier pending "
+                  "statement writes rows");
       }
     }
     created.insert(created.end(), e.creates.begin(), e.creates.end());
+    added.insert(added.end(), e.added_columns.begin(), e.added_columns.end());
     written.insert(written.end(), e.writes.begin(), e.writes.end());
     any_write = any_write || e.may_write_any;
   });
 
-  // A type change PostgreSQL makes in the catalog alone is no finding.
+  // A type change PostgreSQL makes in the catalog alone is no finding. A column added earlier in
+  // the run has the type it was added with.
   std::vector<Item> kept;
   for (Item& item : items) {
     if (item.operation.op == sql::Op::alter_column_type) {
-      auto keeps = keeps_rows(conn, item.operation, stop);
-      if (!keeps) return keeps.error();
-      if (*keeps) continue;
+      std::pair<std::string, std::vector<long long>> now;
+      if (item.added) {
+        now = {item.added->type, item.added->type_modifiers};
+      } else {
+        auto read = type_now(conn, item.operation, stop);
+        if (!read) return read.error();
+        now = std::move(*read);
+      }
+      if (keeps_rows(now.first, now.second, item.operation)) continue;
     }
     kept.push_back(std::move(item));
   }

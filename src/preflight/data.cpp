@@ -15,7 +15,9 @@ bool interrupted(const Error& e) { return e.kind == ErrorKind::Interrupted; }
 
 void skipped(const At& at, const std::string& what, const Error& e) {
   log::info("pre-flight: " + at.place.where() + ": " + what + " not checked: " +
-            (e.kind == ErrorKind::Timeout ? "it would take over " + format_seconds(kCheckTime) : e.message));
+            (e.kind == ErrorKind::Timeout ? "it would take over " + format_seconds(kCheckTime)
+             : e.sqlstate == "42703"      ? "it names a column that is not there yet (added earlier in the run?)"
+                                          : e.message));
 }
 
 // One row of counts, or none when the query was skipped (logged).
@@ -175,15 +177,19 @@ Answer violations(db::Connection& conn, const At& at, const sql::Validation& v, 
                          std::string(found->at(0, 5)), std::string(found->at(0, 4)), std::string(found->at(0, 6)),
                          stop);
   if (type != "c") return std::optional<Finding>{};
-  const std::string check(found->at(0, 1));
-  auto read = counts(conn, "select count(*) from " + qualified(v.table) + " where not (" + check + ")", at,
-                     "constraint " + v.constraint, stop);
+  return breaking(conn, at, {v.table, std::string(found->at(0, 1))}, stop);
+}
+
+Answer breaking(db::Connection& conn, const At& at, const sql::Check& check, const Interrupt& stop) {
+  // A CHECK passes when its expression is true or NULL: the rows where it is false break it.
+  auto read = counts(conn, "select count(*) from " + qualified(check.table) + " where not (" + check.expression + ")",
+                     at, "CHECK (" + check.expression + ")", stop);
   if (!read) return read.error();
   if (!*read || (*read)->at(0, 0) == "0") return std::optional<Finding>{};
-  return std::optional<Finding>{failure(at, "check-fails", v.table,
+  return std::optional<Finding>{failure(at, "check-fails", check.table,
                                         at.statement + " will fail: " + std::string((*read)->at(0, 0)) +
-                                            " row(s) of " + v.table.display() + " break CHECK (" + check +
-                                            "); fix them first, in an earlier statement")};
+                                            " row(s) of " + check.table.display() + " break CHECK (" +
+                                            check.expression + "); fix them first, in an earlier statement")};
 }
 
 }  // namespace schemagate::preflight::data

@@ -31,6 +31,8 @@ Answer duplicates(db::Connection& conn, const At& at, const sql::UniqueKey& key,
 Answer orphans(db::Connection& conn, const At& at, const sql::ForeignKey& key, const Interrupt& stop);
 // ADD COLUMN ... NOT NULL with no default on a table with rows (add-column-not-null-fails).
 Answer rows_without_value(db::Connection& conn, const At& at, const sql::Column& column, const Interrupt& stop);
+// ADD CHECK without NOT VALID over rows that break it (check-fails).
+Answer breaking(db::Connection& conn, const At& at, const sql::Check& check, const Interrupt& stop);
 // VALIDATE CONSTRAINT of a foreign key or CHECK already in the catalog, over rows that break it
 // (foreign-key-fails, check-fails). A constraint the catalog does not hold is not checked.
 Answer violations(db::Connection& conn, const At& at, const sql::Validation& validation, const Interrupt& stop);

@@ -147,10 +147,12 @@ Report lint(std::span<const migrate::Migration> migrations) {
   for (const migrate::Migration& m : migrations) all.push_back(&m);
   const migrate::Migration* current = nullptr;
   std::vector<sql::Relation> created;  // in the current migration: empty, nothing to lock for long
+  std::vector<sql::Column> added;      // in the current migration: unknown to the running release
   each_statement(all, [&](const migrate::Migration& m, const sql::Statement& st, size_t at) {
     if (&m != current) {
       current = &m;
       created.clear();
+      added.clear();
     }
     sql::Effects e = sql::effects_of(st.text);
     if (!e.analysed) {
@@ -161,9 +163,15 @@ Report lint(std::span<const migrate::Migration> migrations) {
     for (const sql::Operation& op : e.operations) {
       // Created earlier in this migration: empty, and unknown to the release that is running.
       if (std::find(created.begin(), created.end(), op.table) != created.end()) continue;
+      // Dropping or renaming a column added earlier in this migration: no release ever used it.
+      if ((op.op == sql::Op::drop_column || op.op == sql::Op::rename_column) &&
+          std::any_of(added.begin(), added.end(),
+                      [&](const sql::Column& c) { return c.table == op.table && c.name == op.object; }))
+        continue;
       report.findings.push_back(finding_for(m.up, at, st.text, op, acks));
     }
     for (const sql::Relation& r : e.creates) created.push_back(r);
+    for (const auto& a : e.added_columns) added.push_back(a.column);
   });
   return report;
 }

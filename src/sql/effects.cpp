@@ -5,6 +5,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <functional>
 #include <memory>
@@ -77,6 +78,21 @@ bool calls_volatile(const Node* n) {
   return found;
 }
 
+// A type's last name (varchar, numeric, int8) and its numeric modifiers; the name is left empty
+// when it cannot be compared: an array, or a modifier that is not a number.
+void read_type(const PgQuery__TypeName* t, std::string& type, std::vector<long long>& modifiers) {
+  if (!t || t->n_array_bounds > 0) return;
+  auto parts = names(t->names, t->n_names);
+  if (!parts.empty()) type = parts.back();
+  for (size_t k = 0; k < t->n_typmods; ++k) {
+    const Node* m = t->typmods[k];
+    if (m->node_case == PG_QUERY__NODE__NODE_A_CONST && m->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+      modifiers.push_back(m->a_const->ival->ival);
+    else
+      type.clear();
+  }
+}
+
 // What the constraints written on an added column do to the rows already there: UNIQUE and
 // PRIMARY KEY build an index, CHECK and REFERENCES scan; NOT NULL or PRIMARY KEY without a
 // default, identity or generated value fails on a table with rows.
@@ -125,7 +141,33 @@ bool column_rewrites(const PgQuery__ColumnDef& c) {
   return false;
 }
 
-void alter_table(const PgQuery__AlterTableStmt& a, Effects& e) {
+// The text between the parentheses that follow `keyword` from byte `from` of `statement` (a
+// CHECK's expression), quotes and nested parentheses skipped over; empty when not found.
+std::string parenthesised_after(std::string_view statement, int from, std::string_view keyword) {
+  if (from < 0 || static_cast<size_t>(from) >= statement.size()) return {};
+  std::string lower(statement.substr(static_cast<size_t>(from)));
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = lower.find(keyword);
+  if (at == std::string::npos) return {};
+  at = lower.find('(', at + keyword.size());
+  if (at == std::string::npos) return {};
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = at; i < lower.size(); ++i) {
+    char c = lower[i];
+    if (quote) {
+      if (c == quote) quote = 0;  // a doubled quote closes and reopens: the same
+      continue;
+    }
+    if (c == '\'' || c == '"') quote = c;
+    else if (c == '(') ++depth;
+    else if (c == ')' && --depth == 0)
+      return std::string(statement.substr(static_cast<size_t>(from) + at + 1, i - at - 1));
+  }
+  return {};
+}
+
+void alter_table(const PgQuery__AlterTableStmt& a, std::string_view statement, Effects& e) {
   if (a.objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) return;
   const Relation table = relation(a.relation);
   for (size_t i = 0; i < a.n_cmds; ++i) {
@@ -136,6 +178,9 @@ void alter_table(const PgQuery__AlterTableStmt& a, Effects& e) {
       case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: {
         if (!cmd.def || cmd.def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) break;
         const PgQuery__ColumnDef& c = *cmd.def->column_def;
+        Effects::AddedColumn added{{table, text_of(c.colname)}, {}, {}};
+        read_type(c.type_name, added.type, added.type_modifiers);
+        e.added_columns.push_back(std::move(added));
         const bool rewrites = column_rewrites(c);
         if (rewrites) e.operations.push_back({Op::add_column_rewrite, table, text_of(c.colname)});
         // A rewrite computes a value for every row (serial, identity, generated, volatile default).
@@ -147,17 +192,7 @@ void alter_table(const PgQuery__AlterTableStmt& a, Effects& e) {
         if (cmd.def && cmd.def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
           const PgQuery__ColumnDef& c = *cmd.def->column_def;
           op.using_expression = c.raw_default != nullptr;
-          if (c.type_name && c.type_name->n_array_bounds == 0) {
-            auto type = names(c.type_name->names, c.type_name->n_names);
-            if (!type.empty()) op.type = type.back();
-            for (size_t k = 0; k < c.type_name->n_typmods; ++k) {
-              const Node* m = c.type_name->typmods[k];
-              if (m->node_case == PG_QUERY__NODE__NODE_A_CONST && m->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
-                op.type_modifiers.push_back(m->a_const->ival->ival);
-              else
-                op.type.clear();  // a modifier that is not a number: unknown
-            }
-          }
+          read_type(c.type_name, op.type, op.type_modifiers);
         }
         e.operations.push_back(std::move(op));
         break;
@@ -176,9 +211,11 @@ void alter_table(const PgQuery__AlterTableStmt& a, Effects& e) {
           e.foreign_keys.push_back({table, con, names(c.fk_attrs, c.n_fk_attrs), relation(c.pktable),
                                     names(c.pk_attrs, c.n_pk_attrs), !c.skip_validation,
                                     match.empty() || match == "s"});
-        } else if (c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK && !c.skip_validation)
+        } else if (c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK && !c.skip_validation) {
           e.operations.push_back({Op::add_check, table, con});
-        else if ((c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
+          if (std::string expression = parenthesised_after(statement, c.location, "check"); !expression.empty())
+            e.checks.push_back({table, expression});
+        } else if ((c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
                   c.contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE) &&
                  text_of(c.indexname).empty()) {
           e.operations.push_back({Op::add_unique, table, con});
@@ -199,7 +236,7 @@ bool has_option(Node* const* options, size_t n, std::string_view wanted) {
   return false;
 }
 
-void read_statement(const Node* n, Effects& e) {
+void read_statement(const Node* n, std::string_view statement, Effects& e) {
   switch (n->node_case) {
     case PG_QUERY__NODE__NODE_CREATE_STMT: e.creates.push_back(relation(n->create_stmt->relation)); break;
     case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
@@ -228,7 +265,7 @@ void read_statement(const Node* n, Effects& e) {
         e.operations.push_back({Op::reindex, relation(r.relation), ""});
       break;
     }
-    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: alter_table(*n->alter_table_stmt, e); break;
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: alter_table(*n->alter_table_stmt, statement, e); break;
     case PG_QUERY__NODE__NODE_RENAME_STMT: {
       const PgQuery__RenameStmt& r = *n->rename_stmt;
       if (r.rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
@@ -304,7 +341,7 @@ Effects effects_of(std::string_view statement) {
   if (!tree) return e;
   e.analysed = true;
   for (size_t i = 0; i < tree->n_stmts; ++i)
-    if (tree->stmts[i]->stmt) read_statement(tree->stmts[i]->stmt, e);
+    if (tree->stmts[i]->stmt) read_statement(tree->stmts[i]->stmt, input, e);
   return e;
 }
 

@@ -72,6 +72,13 @@ struct ForeignKey {
   bool match_simple = true;             // MATCH SIMPLE (the default): a row with a NULL key passes
 };
 
+// ADD CONSTRAINT ... CHECK without NOT VALID: every row already there must pass `expression`,
+// as written between CHECK's parentheses.
+struct Check {
+  Relation table;
+  std::string expression;
+};
+
 // ALTER TABLE ... VALIDATE CONSTRAINT: the rows already there are checked against it.
 struct Validation {
   Relation table;
@@ -88,6 +95,16 @@ struct Effects {
   std::vector<UniqueKey> unique_keys;
   std::vector<ForeignKey> foreign_keys;
   std::vector<Validation> validations;
+  std::vector<Check> checks;
+  // ADD COLUMN: the column, its type's name and modifiers as for ALTER COLUMN ... TYPE (empty when
+  // unknown). A later statement of the run that renames or drops it, or changes its type, acts on
+  // a column the running release never used, of the type given here.
+  struct AddedColumn {
+    Column column;
+    std::string type;
+    std::vector<long long> type_modifiers;
+  };
+  std::vector<AddedColumn> added_columns;
   // ADD COLUMN ... NOT NULL (or PRIMARY KEY) with no default: every row already there would hold
   // a NULL, so it fails on a table with rows.
   std::vector<Column> required_columns;

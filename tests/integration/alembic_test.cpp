@@ -83,7 +83,7 @@ TEST_CASE("a first start runs alembic upgrade head; the next start does not run 
   CHECK(read_text_file(a.path() + "/status.json").starts_with("{\"status\":\"ok\",\"time\":\""));
   CHECK(contains(
       read_text_file(a.path() + "/status.json"),
-      "\"current_version\":\"" + kHead + "\",\"pending\":[],\"error\":null,\"timings_ms\":{\"wait\":"));
+      "\"current_version\":\"" + kHead + "\",\"pending\":[],\"preflight\":[],\"error\":null,\"timings_ms\":{\"wait\":"));
 
   RunResult second = a.run(kApp);
   CAPTURE(second.err);

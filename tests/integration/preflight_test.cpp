@@ -258,6 +258,53 @@ TEST_CASE("ALTER COLUMN TYPE that PostgreSQL makes in the catalog alone is no fi
   CHECK(p.scalar("select pg_relation_filenode('docs')") == before);
 }
 
+TEST_CASE("ADD CHECK without NOT VALID over rows that break it is predicted to fail; NOT VALID is not") {
+  Project p;
+  p.psql("create table b (id int primary key, t text); insert into b values (1, 'ok'), (2, 'bad'), (3, null);");
+  p.write("1_check.sql", migration("ALTER TABLE b ADD CONSTRAINT b_t CHECK (t IN ('ok'));"));
+  RunResult result = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+  CHECK(result.exit_code == 65);
+  CHECK(contains(error_line(result), p.file("1_check.sql") + ":2:1: ALTER TABLE b ADD CONSTRAINT b_t CHECK (t IN ('ok')) "
+                                     "will fail: 1 row(s) of b break CHECK (t IN ('ok')); fix them first, in an "
+                                     "earlier statement [check-fails]"));
+  p.write("1_check.sql", migration("ALTER TABLE b ADD CONSTRAINT b_t CHECK (t IN ('ok')) NOT VALID;"));
+  RunResult not_valid = p.run({"up"}, {{"MIGRATIONS_PREFLIGHT", "block"}});
+  CHECK_MESSAGE(not_valid.exit_code == 0, not_valid.err);
+  CHECK_FALSE(contains(not_valid.err, "check-fails"));
+}
+
+TEST_CASE("columns added earlier in the run: their type changes judged by the type they were added with, no "
+          "finding for renaming them, and a check that names them says why it is skipped") {
+  Project p;
+  big_table(p, "task", 3000);
+  p.write("1_cols.sql", migration("alter table task add column vendor_type varchar(16);\n"
+                                  "alter table task alter column vendor_type type varchar(64);\n"
+                                  "alter table task add column n int;\n"
+                                  "alter table task alter column n type bigint;\n"
+                                  "alter table task rename column vendor_type to vendor_kind;\n"
+                                  "alter table task add column ns text not null default 'd';\n"
+                                  "alter table task add constraint task_ns unique (ns, id);"));
+  RunResult result = p.run({"up", "--dry-run"}, {{"MIGRATIONS_PREFLIGHT_MAX_ROWS", "100"}});
+  CHECK(result.exit_code == 0);
+  auto types = lines_with(result.err, "[alter-column-type-rewrites]");
+  REQUIRE(types.size() == 1);
+  CHECK(contains(types[0], p.file("1_cols.sql") + ":5:1: alter table task alter column n type bigint"));
+  CHECK_FALSE(contains(result.err, "[rename-column]"));
+  CHECK(contains(result.err, " INFO  pre-flight: " + p.file("1_cols.sql") + ":8:1: duplicates in task not checked: it "
+                             "names a column that is not there yet (added earlier in the run?)"));
+}
+
+TEST_CASE("a data check after a statement that may change the rows is skipped, and the log says so") {
+  Project p;
+  p.psql("create table s (a int, b int); insert into s values (1, 1), (1, 1);");
+  p.write("1_do.sql", migration("DO $$ BEGIN PERFORM 1; END $$;\nALTER TABLE s ADD CONSTRAINT s_ab UNIQUE (a, b);"));
+  RunResult result = p.run({"up", "--dry-run"});
+  CHECK(result.exit_code == 0);
+  CHECK_FALSE(contains(result.err, "unique-fails"));
+  CHECK(contains(result.err, " INFO  pre-flight: " + p.file("1_do.sql") + ":3:1: not checked against the data: an "
+                             "earlier pending statement may change the rows of s"));
+}
+
 TEST_CASE("block mode: a table over MIGRATIONS_PREFLIGHT_MAX_BYTES is over the line, however few its rows") {
   Project p;
   // 40 rows of some 200 kB each, of text that does not compress away.

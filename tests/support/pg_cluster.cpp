@@ -44,6 +44,8 @@ std::string quote_identifier(const std::string& name) { return doubled(name, '"'
 // With standard_conforming_strings (on since 9.1) doubling quotes is the whole escaping.
 std::string quote_literal(const std::string& text) { return doubled(text, '\''); }
 
+}  // namespace
+
 // Binding port 0 lets the kernel pick a free port; the server binds it moments later. Another
 // process can take it in between, which the constructor handles by retrying.
 int pick_free_port() {
@@ -62,6 +64,8 @@ int pick_free_port() {
   if (!is_bound) throw_errno("bind 127.0.0.1:0");
   return ntohs(address.sin_port);
 }
+
+namespace {
 
 RunOptions server_command_options(const std::string& dir) {
   RunOptions options;

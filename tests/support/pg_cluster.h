@@ -17,6 +17,10 @@ inline const std::string kPsql = pg_bin("psql");
 // server refuse to run as root.
 std::vector<std::string> as_server_user(std::vector<std::string> argv);
 
+// A port of 127.0.0.1 free now (the kernel's pick for port 0); a server started on it moments later
+// may lose it to another process, and should retry.
+int pick_free_port();
+
 class PgCluster {
  public:
   // One cluster per test process, started on first use and stopped at exit. Tests share it by

@@ -39,6 +39,7 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
   CHECK(s.preflight == Preflight::warn);
   CHECK(s.preflight_max_rows == 1'000'000);
   CHECK(s.preflight_max_bytes == 1024LL * 1024 * 1024);
+  CHECK(s.migration_lock == MigrationLock::automatic);
   CHECK(s.critical_tables.empty());
   CHECK(s.log_format == log::Format::text);
   CHECK(s.log_level == log::Level::info);
@@ -62,6 +63,7 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
       {"migrations.preflight", "warn"},
       {"migrations.preflight_max_rows", "1000000"},
       {"migrations.preflight_max_bytes", "1GB"},
+      {"migrations.lock", "auto"},
       {"verify.tables", ""},
       {"log.format", "text"},
       {"log.level", "info"},
@@ -158,6 +160,7 @@ TEST_CASE("every TOML key sets its setting") {
                                "preflight = \"block\"\n"
                                "preflight_max_rows = 50000\n"
                                "preflight_max_bytes = \"200MB\"\n"
+                               "lock = \"table\"\n"
                                "command = \"alembic -c 'my conf.ini' upgrade head\"\n"
                                "[verify]\n"
                                "tables = [\"users\", \"audit.\\\"Log, Entries\\\"\"]\n"
@@ -184,6 +187,7 @@ TEST_CASE("every TOML key sets its setting") {
   CHECK(s.preflight == Preflight::block);
   CHECK(s.preflight_max_rows == 50'000);
   CHECK(s.preflight_max_bytes == 200LL * 1024 * 1024);
+  CHECK(s.migration_lock == MigrationLock::table);
   CHECK(written(s.critical_tables) == std::vector<std::string>{"users", "audit.\"Log, Entries\""});
   CHECK(s.critical_tables[1].name == "Log, Entries");
   CHECK(s.log_format == log::Format::json);
@@ -430,6 +434,13 @@ TEST_CASE("MIGRATIONS_PREFLIGHT takes off, warn or block; the row line takes a c
     CAPTURE(bad);
     CHECK(error_of(load_env({{"MIGRATIONS_PREFLIGHT_MAX_ROWS", bad}})).find("not a row count") != std::string::npos);
   }
+}
+
+TEST_CASE("MIGRATIONS_LOCK takes auto, advisory or table") {
+  CHECK(load_env({{"MIGRATIONS_LOCK", "Advisory"}})->migration_lock == MigrationLock::advisory);
+  CHECK(load_with({{"--lock", "table"}})->migration_lock == MigrationLock::table);
+  CHECK(error_of(load_env({{"MIGRATIONS_LOCK", "lease"}})) ==
+        "MIGRATIONS_LOCK=\"lease\" (environment): must be auto, advisory or table");
 }
 
 TEST_CASE("the byte line takes a size as PostgreSQL writes one, in units of 1024") {

@@ -82,6 +82,14 @@ TEST_CASE("an ALTER of several subcommands: a finding each, naming what the firs
   CHECK(r.findings[2].message.starts_with("alter table t alter column note type text rewrites t"));
 }
 
+TEST_CASE("dropping or renaming a column added earlier in the same migration is no finding") {
+  std::vector<migrate::Migration> ms = {
+      migration("4_cols.sql", "alter table b add column x text;\nalter table b rename column x to y;\n"
+                              "alter table b drop column x;\nalter table b rename column old to newer;\n")};
+  Report r = lint(ms);
+  CHECK(summary(r) == std::vector<std::string>{"4_cols.sql:5:1 rename-column blocking"});
+}
+
 TEST_CASE("a statement the grammar does not read is listed as not analysed, never a finding") {
   Report r = lint(std::vector<migrate::Migration>{migration("4_new.sql", "alter table t frobnicate;\ndrop table z;\n")});
   REQUIRE(r.not_analysed.size() == 1);

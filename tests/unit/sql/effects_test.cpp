@@ -172,6 +172,21 @@ TEST_CASE("ALTER COLUMN TYPE: the new type and its modifiers, and whether USING 
   CHECK(change("alter table t alter column c type text[]") == "");
 }
 
+TEST_CASE("the columns a statement adds, with their types; a CHECK's expression as written") {
+  Effects e = effects_of("alter table t add column a varchar(16), add column b numeric(10, 2) not null default 0");
+  REQUIRE(e.added_columns.size() == 2);
+  CHECK(e.added_columns[0].column.name == "a");
+  CHECK(e.added_columns[0].type == "varchar");
+  CHECK(e.added_columns[0].type_modifiers == std::vector<long long>{16});
+  CHECK(e.added_columns[1].type_modifiers == std::vector<long long>{10, 2});
+
+  Effects c = effects_of("ALTER TABLE b ADD CONSTRAINT b_t CHECK (t IN ('o)k', 'x') AND (n > 0))");
+  REQUIRE(c.checks.size() == 1);
+  CHECK(c.checks[0].table.display() == "b");
+  CHECK(c.checks[0].expression == "t IN ('o)k', 'x') AND (n > 0)");
+  CHECK(effects_of("alter table b add constraint b_t check (n > 0) not valid").checks.empty());
+}
+
 TEST_CASE("syntax PostgreSQL 15 does not read is not analysed") {
   Effects e = effects_of("alter table t add column c int with some future clause");
   CHECK_FALSE(e.analysed);

@@ -1,0 +1,180 @@
+// SPEC §1 step 4 through a real PgBouncer (Debian's 1.18) in front of a throwaway cluster: in
+// transaction pooling a session-level advisory lock lands on whichever server session the pooler
+// picked, so MIGRATIONS_LOCK=auto takes a lease row that holds through it; session pooling keeps a
+// client on one server session and is treated as a direct connection. The lease's takeover after
+// a runner dies, and its fence, are here too.
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support/log_lines.h"
+#include "support/migrations.h"
+#include "support/pgbouncer.h"
+#include "support/process.h"
+#include "support/text.h"
+
+namespace schemagate::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_SUITE_BEGIN("pooler");
+
+const std::string kTransactionPooler = "connected through a transaction-mode pooler (two connections share one server "
+                                       "backend): the migration lease is the lock";
+
+// `count` migrations, each creating its table and writing its version into `ran`: a migration
+// applied twice leaves its version there twice (or fails on its table).
+void write_counted(const Project& p, int count) {
+  p.psql("create table ran (version int not null)");
+  for (int i = 1; i <= count; ++i)
+    p.write(std::to_string(i) + "_m.sql",
+            migration("create table t" + std::to_string(i) + " (x int);\ninsert into ran values (" + std::to_string(i) +
+                      ");"));
+}
+
+std::vector<Child> start_runners(const Project& p, int count, const std::map<std::string, std::string>& env) {
+  std::vector<Child> runners;
+  for (int i = 0; i < count; ++i) runners.push_back(p.spawn({"up"}, env));
+  return runners;
+}
+
+TEST_CASE("through a transaction-mode PgBouncer, eight runners started together apply 50 migrations, each once") {
+  PgCluster cluster;
+  PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
+  Project p(cluster);
+  write_counted(p, 50);
+  auto runners = start_runners(p, 8, {{"DATABASE_URL", bouncer.url(p.db())}});
+  int detected = 0;
+  for (auto& r : runners) {
+    RunResult result = r.finish();
+    CHECK_MESSAGE(result.exit_code == 0, result.err);
+    if (contains(result.err, kTransactionPooler)) ++detected;
+  }
+  CHECK(detected >= 1);
+  CHECK(p.scalar("select count(*) || ' ' || count(distinct version) from ran") == "50 50");
+  CHECK(p.scalar("select count(*) from schema_migrations") == "50");
+  CHECK(p.scalar("select count(*) from schema_migrations_lock") == "0");  // given back
+}
+
+TEST_CASE("a CREATE INDEX CONCURRENTLY migration through the pooler while other runners wait: no deadlock") {
+  PgCluster cluster;
+  PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
+  Project p(cluster);
+  p.write("1_big.sql", migration("create table big (x int);\ninsert into big select g from generate_series(1, 20000) g;"));
+  p.write("2_index.sql", "-- migrate:up transaction:false\ncreate index concurrently big_x on big (x);\n");
+  p.write("3_after.sql", migration("create table after_index (x int);"));
+  auto runners = start_runners(p, 4, {{"DATABASE_URL", bouncer.url(p.db())}});
+  for (auto& r : runners) {
+    RunResult result = r.finish();
+    CHECK_MESSAGE(result.exit_code == 0, result.err);
+  }
+  CHECK(p.scalar("select indisvalid from pg_index where indexrelid = 'big_x'::regclass") == "t");
+  CHECK(p.versions() == "1,2,3");
+}
+
+TEST_CASE("a runner killed while it holds the lease: the next one takes over once the lease has run out") {
+  PgCluster cluster;
+  PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
+  Project p(cluster);
+  p.write("1_slow.sql", migration("select pg_advisory_xact_lock(4251);\ncreate table slow (x int);"));
+  p.write("2_next.sql", migration("create table next_one (x int);"));
+  const std::map<std::string, std::string> env = {{"DATABASE_URL", bouncer.url(p.db())}};
+  Holder gate(p, "select pg_advisory_lock(4251); select pg_sleep(60);", "pooler_gate");
+  REQUIRE(gate.wait_running("%pg_sleep(60)%", 10s));
+  Child first = p.spawn({"up"}, env);
+  REQUIRE(wait_until([&] { return p.backends("wait_event_type = 'Lock' and wait_event = 'advisory'") == 1; }, 20s));
+  first.signal(SIGKILL);
+  first.finish();
+  REQUIRE(p.scalar("select count(*) from schema_migrations_lock") == "1");
+
+  // The next runner waits for the lease nobody renews any more, then takes it over; what the
+  // killed runner had sent may still be waiting on the server, and its fence no longer passes.
+  Child next = p.spawn({"up"}, env);
+  CHECK(next.wait_for_stderr(" INFO  waiting for the migration lock, held by pid ", 10s));
+  REQUIRE_MESSAGE(next.wait_for_stderr(" WARN  took over the migration lock from pid ", 30s), next.err());
+  CHECK(contains(next.err(), "whose lease had run out (it stopped without giving it back)"));
+  gate.release();
+  RunResult result = next.finish();
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(p.versions() == "1,2");
+  CHECK(p.scalar("select count(*) from schema_migrations_lock") == "0");
+}
+
+TEST_CASE("a runner whose lease was taken over records nothing: its migration rolls back at the fence") {
+  Project p;
+  p.write("1_slow.sql", migration("select pg_advisory_xact_lock(4252);\ncreate table slow (x int);"));
+  Holder gate(p, "select pg_advisory_lock(4252); select pg_sleep(60);", "fence_gate");
+  REQUIRE(gate.wait_running("%pg_sleep(60)%", 10s));
+  Child runner = p.spawn({"up"}, {{"MIGRATIONS_LOCK", "table"}});
+  REQUIRE(wait_until([&] { return p.backends("wait_event_type = 'Lock' and wait_event = 'advisory'") == 1; }, 20s));
+  // Another runner took it over (as after this one's lease ran out unrenewed).
+  p.psql("update schema_migrations_lock set holder = 'another', held_by = 'another runner', "
+         "expires_at = now() + interval '1 minute'");
+  gate.release();
+  RunResult result = runner.finish();
+  CHECK(result.exit_code == 1);
+  CHECK(contains(error_line(result), "this runner no longer holds the migration lease on "
+                                     "\"public\".\"schema_migrations_lock\": it expired or another runner took it "
+                                     "over; nothing more is recorded"));
+  CHECK(p.versions() == "");
+  CHECK_FALSE(p.exists("slow"));
+}
+
+TEST_CASE("MIGRATIONS_LOCK=advisory forced through a transaction-mode pooler: said, and taken as asked") {
+  PgCluster cluster;
+  PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
+  Project p(cluster);
+  p.write("1_a.sql", migration("create table a (x int);"));
+  RunResult result = p.run({"up"}, {{"DATABASE_URL", bouncer.url(p.db())}, {"MIGRATIONS_LOCK", "advisory"}});
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(contains(result.err, " WARN  connected through a pooler, and MIGRATIONS_LOCK=advisory: a session advisory "
+                             "lock holds only while the pooler keeps this client on one server session"));
+  CHECK_FALSE(p.exists("schema_migrations_lock"));
+}
+
+TEST_CASE("a session-mode PgBouncer is treated as a direct connection: the advisory lock and the lease") {
+  PgCluster cluster;
+  PgBouncer bouncer(cluster, PgBouncer::Mode::session);
+  Project p(cluster);
+  write_counted(p, 5);
+  auto runners = start_runners(p, 3, {{"DATABASE_URL", bouncer.url(p.db())}});
+  int session_mode = 0;
+  for (auto& r : runners) {
+    RunResult result = r.finish();
+    CHECK_MESSAGE(result.exit_code == 0, result.err);
+    CHECK_FALSE(contains(result.err, "transaction-mode pooler"));
+    if (contains(result.err, " INFO  connected through a pooler that keeps this client on one server backend "
+                             "(session mode): the advisory lock and the lease"))
+      ++session_mode;
+  }
+  CHECK(session_mode >= 1);
+  CHECK(p.scalar("select count(*) || ' ' || count(distinct version) from ran") == "5 5");
+  CHECK(p.advisory_locks() == 0);
+}
+
+TEST_CASE("a direct connection: no pooler is reported, and both locks are taken and given back") {
+  Project p;
+  p.write("1_a.sql", migration("select pg_advisory_xact_lock(4253);\ncreate table a (x int);"));
+  Holder gate(p, "select pg_advisory_lock(4253); select pg_sleep(60);", "direct_gate");
+  REQUIRE(gate.wait_running("%pg_sleep(60)%", 10s));
+  Child runner = p.spawn({"up"});
+  REQUIRE(wait_until([&] { return p.backends("wait_event_type = 'Lock' and wait_event = 'advisory'") == 1; }, 20s));
+  // While it migrates: its lease row, and the advisory lock on its own session.
+  CHECK(p.scalar("select count(*) from schema_migrations_lock where expires_at > now()") == "1");
+  CHECK(p.backends("application_name = 'schemagate' and pid in (select pid from pg_locks where locktype = "
+                   "'advisory' and granted)") == 1);
+  gate.release();
+  RunResult result = runner.finish();
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK_FALSE(contains(result.err, "pooler"));
+  CHECK(p.scalar("select count(*) from schema_migrations_lock") == "0");
+}
+
+TEST_SUITE_END();
+
+}  // namespace
+}  // namespace schemagate::testing
