@@ -46,6 +46,7 @@ constexpr SettingGroup kSettingGroups[] = {
     {"migrations.preflight_max_rows", kApplying},
     {"migrations.preflight_max_bytes", kApplying},
     {"migrations.lock", kLocks},
+    {"migrations.database_url", kLocks},
 };
 
 unsigned use_of(std::string_view key) {

@@ -1,6 +1,7 @@
 #pragma once
 // The commands (SPEC §2): one file each, one row each in table() (commands/table.cpp). A handler
 // returns Status; main prints the error and exits.
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ std::span<const cli::Command> table();
 // Shared by the commands: the settings' database as a Target (Config error naming the setting's
 // source when libpq cannot parse it), and step 3 with the settings' policy.
 Result<db::Target> target_of(const config::Settings& settings);
+// MIGRATIONS_DATABASE_URL's target, when it is set.
+Result<std::optional<db::Target>> migrations_target_of(const config::Settings& settings);
 Result<db::Connection> wait_until_ready(const Context& ctx, const db::Target& target);
 // Both: the session every database command starts from.
 Result<db::Connection> connect(const Context& ctx);

@@ -15,6 +15,19 @@ Result<db::Target> target_of(const config::Settings& settings) {
   return target;
 }
 
+Result<std::optional<db::Target>> migrations_target_of(const config::Settings& settings) {
+  if (settings.migrations_database_url.empty()) return std::optional<db::Target>{};
+  auto target = db::Target::parse(settings.migrations_database_url);
+  if (!target) {
+    Error e = target.error();
+    e.message = "migrations.database_url (" + settings.source_of("migrations.database_url").describe() + "): " +
+                e.message;
+    return e;
+  }
+  for (const auto& secret : target->secrets) log::add_secret(secret);
+  return std::optional<db::Target>{std::move(*target)};
+}
+
 Result<db::Connection> wait_until_ready(const Context& ctx, const db::Target& target) {
   wait::Policy policy;
   policy.attempts = ctx.settings.max_retries;

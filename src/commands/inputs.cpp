@@ -67,7 +67,10 @@ Result<std::optional<migrate::alembic::Project>> find_alembic_project(const conf
 }
 
 Result<Prepared> connect_and_load_files(const Context& ctx) {
-  auto conn = connect(ctx);
+  // down, stamp and repair are migrations' work: where MIGRATIONS_DATABASE_URL points, if set.
+  auto migrations = migrations_target_of(ctx.settings);
+  if (!migrations) return migrations.error();
+  auto conn = *migrations ? wait_until_ready(ctx, **migrations) : connect(ctx);
   if (!conn) return conn.error();
   auto inputs = load_files(ctx.settings);
   if (!inputs) return inputs.error();
@@ -105,13 +108,22 @@ migrate::UpOptions up_options(const Context& ctx, const db::Target& target, bool
            : s.migration_lock == config::MigrationLock::table  ? migrate::LockKind::table
                                                                : migrate::LockKind::automatic;
   o.check_only_because = "migrations.auto is off (" + s.source_of("migrations.auto").describe() + ")";
-  // The command connects where schemagate does; PG* variables pass through unchanged.
-  if (!s.database_url.empty()) o.command_env.emplace_back("DATABASE_URL", s.database_url);
+  // The command connects where schemagate migrates; PG* variables pass through unchanged.
+  const std::string& url = s.migrations_database_url.empty() ? s.database_url : s.migrations_database_url;
+  if (!url.empty()) o.command_env.emplace_back("DATABASE_URL", url);
   const Interrupt& stop = ctx.gate.interrupt();
-  o.reconnect = [target, &stop](std::chrono::milliseconds attempt_timeout) {
-    return wait::until_ready(target, wait::Policy{.attempts = 1, .interval = {}, .attempt_timeout = attempt_timeout},
+  // Checked when the run starts (main's settings), so this parse cannot fail here.
+  auto migrations = migrations_target_of(s);
+  const db::Target where = migrations && *migrations ? **migrations : target;
+  o.reconnect = [where, &stop](std::chrono::milliseconds attempt_timeout) {
+    return wait::until_ready(where, wait::Policy{.attempts = 1, .interval = {}, .attempt_timeout = attempt_timeout},
                              stop);
   };
+  if (migrations && *migrations)
+    o.open_for_migrations = [where, &ctx]() -> Result<db::Connection> {
+      log::info("connecting for migrations (MIGRATIONS_DATABASE_URL)");
+      return wait_until_ready(ctx, where);
+    };
   return o;
 }
 

@@ -72,6 +72,7 @@ Status run(Context& ctx) {
   }
   auto target = target_of(s);
   if (!target) return target.error();
+  if (auto migrations = migrations_target_of(s); !migrations) return migrations.error();
 
   if (Status gated = gate(ctx, *target, report); !gated) {
     report.error = gated.error().message;

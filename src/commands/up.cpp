@@ -9,6 +9,7 @@ namespace schemagate::commands {
 // each migration would run, and changes nothing.
 Status up(Context& ctx) {
   const Interrupt& stop = ctx.gate.interrupt();
+  if (auto migrations = migrations_target_of(ctx.settings); !migrations) return migrations.error();
   auto conn = connect(ctx);
   if (!conn) return conn.error();
   auto inputs = ctx.invocation.dry_run ? load_files(ctx.settings) : load_inputs(ctx.settings);

@@ -51,6 +51,7 @@ struct Settings {
   long long preflight_max_rows{};  // a blocking lock or rewrite on a table over this many rows is over the line
   long long preflight_max_bytes{};  // ... or over this many bytes on disk
   MigrationLock migration_lock{};
+  std::string migrations_database_url;  // MIGRATIONS_DATABASE_URL: lock, plan, pre-flight, apply; empty: database_url
   std::vector<TableName> critical_tables;
   log::Format log_format{};
   log::Level log_level{};

@@ -49,6 +49,7 @@ constexpr Field plain = {apply_plain<member>, show_plain<member>};
 // Fields with a parser or a shown form of their own.
 
 std::string show_url(const Settings& s) { return mask_passwords(s.database_url); }
+std::string show_migrations_url(const Settings& s) { return mask_passwords(s.migrations_database_url); }
 
 std::string show_timeout(const Settings& s) {
   return s.migration_timeout.count() ? show_duration(s.migration_timeout) : "0 (no limit)";
@@ -346,6 +347,15 @@ constexpr Row kRows[] = {
      .default_text = "1GB",
      .help = "size on disk over which a blocking lock, rewrite or scan is over the line (1GB, 500MB)",
      .field = {apply_preflight_bytes, show_preflight_bytes}},
+    {.key = "migrations.database_url",
+     .env = {{"MIGRATIONS_DATABASE_URL"}, {.name = "MIGRATIONS_DATABASE_URL_FILE", .is_file = true}},
+     .flag = "--migrations-database-url",
+     .value_name = "URL",
+     .secret = true,
+     .default_note = "database.url",
+     .help = "where migrations are applied (a direct URL beside the app's pooled one), opened only when something "
+             "is pending",
+     .field = {apply_plain<&Settings::migrations_database_url>, show_migrations_url}},
     {.key = "migrations.lock",
      .env = {{"MIGRATIONS_LOCK"}},
      .flag = "--lock",

@@ -100,11 +100,14 @@ Status up_with_command(db::Connection& conn, const Inputs& inputs, const UpOptio
     return {};
   }
 
-  auto locked = lock_tracking_table(conn, inputs.table, options.lock_timeout, options.lock, deadline, stop);
+  std::optional<db::Connection> own;
+  auto session = migrations_session(conn, own, options);
+  if (!session) return session.error();
+  auto locked = lock_tracking_table(**session, inputs.table, options.lock_timeout, options.lock, deadline, stop);
   if (!locked) return locked.error();
   if (alembic) {
     // Under the lock, look again: another replica may have upgraded meanwhile.
-    auto pending = alembic_pending(conn, *alembic, target, stop);
+    auto pending = alembic_pending(**session, *alembic, target, stop);
     if (!pending) return pending.error();
     if (pending->empty()) {
       log::info("database is up to date: another runner applied the migrations");

@@ -165,7 +165,19 @@ Status up(db::Connection& conn, const Inputs& inputs, const UpOptions& options, 
   }
   // A problem seen without the lock may be another replica's work in progress (a dirty mark
   // while it runs CREATE INDEX CONCURRENTLY): only the state under the lock decides.
-  return apply_reconnecting(conn, inputs, options, deadline, start, stop);
+  std::optional<db::Connection> own;
+  auto session = migrations_session(conn, own, options);
+  if (!session) return session.error();
+  return apply_reconnecting(**session, inputs, options, deadline, start, stop);
+}
+
+Result<db::Connection*> migrations_session(db::Connection& conn, std::optional<db::Connection>& own,
+                                           const UpOptions& options) {
+  if (!options.open_for_migrations) return &conn;
+  auto opened = options.open_for_migrations();
+  if (!opened) return opened.error();
+  own.emplace(std::move(*opened));
+  return &*own;
 }
 
 Result<Progress> progress(db::Connection& conn, const Inputs& inputs, const Interrupt& stop) {

@@ -55,6 +55,10 @@ struct UpOptions {
   std::function<Result<db::Connection>(std::chrono::milliseconds attempt_timeout)> reconnect;
   // Called with each migration as the server starts on it (ApplyOptions::on_start).
   std::function<void(const Migration&)> on_start;
+  // MIGRATIONS_DATABASE_URL: a session of its own for lock, plan, pre-flight and apply, opened only
+  // once something is pending (the first look, and what follows the step, use the caller's).
+  // Empty: everything on the caller's session.
+  std::function<Result<db::Connection>()> open_for_migrations;
   // SPEC §1 step 5b, between plan and apply under the lock, given the pending migrations: an error
   // stops the run before anything is applied. Empty: no pre-flight (MIGRATIONS_PREFLIGHT=off).
   std::function<Status(db::Connection&, std::span<const Migration* const> pending, const Interrupt&)> preflight;
@@ -65,6 +69,11 @@ struct UpOptions {
 // out of retries. On return `conn` may be a new session (after a lost connection): the one the
 // caller goes on with.
 Status up(db::Connection& conn, const Inputs& inputs, const UpOptions& options, const Interrupt& stop);
+
+// The session migrations run on: a new one when options.open_for_migrations says so (held in
+// `own`), else `conn`.
+Result<db::Connection*> migrations_session(db::Connection& conn, std::optional<db::Connection>& own,
+                                           const UpOptions& options);
 
 // Where the database stands: the newest applied version (or Alembic revisions) and what is still
 // pending. Empty for a migrate command that is not Alembic, which cannot say. One round trip.

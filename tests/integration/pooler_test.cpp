@@ -174,6 +174,49 @@ TEST_CASE("a direct connection: no pooler is reported, and both locks are taken 
   CHECK(p.scalar("select count(*) from schema_migrations_lock") == "0");
 }
 
+TEST_CASE("MIGRATIONS_DATABASE_URL direct beside a pooled DATABASE_URL: wait and verify through the pooler, the "
+          "migrations direct, and a start with nothing pending never opens it") {
+  PgCluster cluster;
+  PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
+  Project p(cluster);
+  p.write("1_a.sql", migration("create table a (x int);"));
+  const std::string pooler = "127.0.0.1:" + std::to_string(bouncer.port()) + "/" + p.db();
+  const std::string direct = "127.0.0.1:" + std::to_string(cluster.port()) + "/" + p.db();
+  RunResult first = p.run({}, {{"DATABASE_URL", bouncer.url(p.db())},
+                               {"MIGRATIONS_DATABASE_URL", cluster.url(p.db())},
+                               {"CRITICAL_TABLES", "a"}});
+  CHECK_MESSAGE(first.exit_code == 0, first.err);
+  auto ready = lines_with(first.err, " INFO  database ready db=");
+  REQUIRE(ready.size() == 2);
+  CHECK(contains(ready[0], "db=pooled@" + pooler));  // the wait: the app's URL
+  CHECK(contains(first.err, " INFO  connecting for migrations (MIGRATIONS_DATABASE_URL)"));
+  CHECK(contains(ready[1], "db=postgres@" + direct));  // lock, plan, apply
+  CHECK_FALSE(contains(first.err, "pooler"));  // the lock was taken on the direct session
+  CHECK(p.versions() == "1");
+
+  // Nothing pending: only DATABASE_URL is opened (this one leads nowhere and is never tried).
+  ClosedPort nowhere;
+  p.write("2_b.sql", migration("create table b (x int);"));
+  RunResult applied = p.run({"up"}, {{"DATABASE_URL", bouncer.url(p.db())}, {"MIGRATIONS_DATABASE_URL", cluster.url(p.db())}});
+  REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
+  RunResult noop = p.run({}, {{"DATABASE_URL", bouncer.url(p.db())}, {"MIGRATIONS_DATABASE_URL", nowhere.url(p.db())}});
+  CHECK_MESSAGE(noop.exit_code == 0, noop.err);
+  CHECK_FALSE(contains(noop.err, "connecting for migrations"));
+  CHECK(lines_with(noop.err, " INFO  database ready db=").size() == 1);
+}
+
+TEST_CASE("MIGRATE_COMMAND is given MIGRATIONS_DATABASE_URL as its DATABASE_URL") {
+  PgCluster cluster;
+  PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
+  Project p(cluster);
+  RunResult result = p.run({}, {{"DATABASE_URL", bouncer.url(p.db())},
+                                {"MIGRATIONS_DATABASE_URL", cluster.url(p.db())},
+                                {"MIGRATE_COMMAND", "sh -c 'echo \"target ${DATABASE_URL##*@}\"'"}});
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(contains(result.err, "target 127.0.0.1:" + std::to_string(cluster.port()) + "/" + p.db()));
+  CHECK(contains(result.err, " INFO  connecting for migrations (MIGRATIONS_DATABASE_URL)"));
+}
+
 TEST_SUITE_END();
 
 }  // namespace

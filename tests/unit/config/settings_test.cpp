@@ -45,7 +45,8 @@ TEST_CASE("find_flag knows the setting flags and whether each takes a value") {
   for (std::string_view name : {"--database-url", "--max-retries", "--retry-interval", "--dir", "--table",
                                 "--timeout", "--require-table", "--log-format", "--migrate-command",
                                 "--status-file", "--config", "--preflight", "--preflight-max-rows",
-                                "--preflight-max-bytes", "--lock"}) {
+                                "--preflight-max-bytes", "--lock",
+                                "--migrations-database-url"}) {
     CAPTURE(name);
     const FlagInfo* flag = find_flag(name);
     REQUIRE(flag != nullptr);
@@ -60,7 +61,7 @@ TEST_CASE("find_flag knows the setting flags and whether each takes a value") {
   CHECK(find_flag("--database_url") == nullptr);
   CHECK(find_flag("--help") == nullptr);
   CHECK(find_flag("") == nullptr);
-  CHECK(all_flags().size() == 22);
+  CHECK(all_flags().size() == 23);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ TEST_CASE("with nothing set every setting has its SPEC default and says it is th
       {"migrations.preflight", "warn"},
       {"migrations.preflight_max_rows", "1000000"},
       {"migrations.preflight_max_bytes", "1GB"},
+      {"migrations.database_url", ""},
       {"migrations.lock", "auto"},
       {"verify.tables", ""},
       {"log.format", "text"},
@@ -161,6 +162,7 @@ TEST_CASE("every TOML key sets its setting") {
                                "preflight_max_rows = 50000\n"
                                "preflight_max_bytes = \"200MB\"\n"
                                "lock = \"table\"\n"
+                               "database_url = \"postgresql://migrator:hunter3@db-direct/shop\"\n"
                                "command = \"alembic -c 'my conf.ini' upgrade head\"\n"
                                "[verify]\n"
                                "tables = [\"users\", \"audit.\\\"Log, Entries\\\"\"]\n"
@@ -188,6 +190,7 @@ TEST_CASE("every TOML key sets its setting") {
   CHECK(s.preflight_max_rows == 50'000);
   CHECK(s.preflight_max_bytes == 200LL * 1024 * 1024);
   CHECK(s.migration_lock == MigrationLock::table);
+  CHECK(shown(s, "migrations.database_url") == "postgresql://migrator:****@db-direct/shop");
   CHECK(written(s.critical_tables) == std::vector<std::string>{"users", "audit.\"Log, Entries\""});
   CHECK(s.critical_tables[1].name == "Log, Entries");
   CHECK(s.log_format == log::Format::json);
