@@ -12,6 +12,9 @@ Result<db::Target> target_of(const config::Settings& settings) {
     return e;
   }
   for (const auto& secret : target->secrets) log::add_secret(secret);
+  const config::Source& source = settings.source_of("database.url");
+  target->secret_file = source.detail;
+  target->secret_variable = source.detail.empty() ? "" : source.where;
   return target;
 }
 
@@ -25,6 +28,9 @@ Result<std::optional<db::Target>> migrations_target_of(const config::Settings& s
     return e;
   }
   for (const auto& secret : target->secrets) log::add_secret(secret);
+  const config::Source& source = settings.source_of("migrations.database_url");
+  target->secret_file = source.detail;
+  target->secret_variable = source.detail.empty() ? "" : source.where;
   return std::optional<db::Target>{std::move(*target)};
 }
 

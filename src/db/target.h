@@ -21,6 +21,10 @@ struct Target {
   };
   std::vector<Endpoint> endpoints;
   int connect_timeout_s = 0;  // per host; 0 when not set
+  // DATABASE_URL_FILE (or MIGRATIONS_DATABASE_URL_FILE) when the string came from one: a secret
+  // that may be rotated in place, read afresh before every connect attempt (wait/wait.h).
+  std::string secret_file;
+  std::string secret_variable;  // the variable that named it, as messages say it
 
   // `user@host:port/dbname` (SPEC §6), an IPv6 host in brackets: `app@[::1]:5432/shop`.
   std::string display() const;
