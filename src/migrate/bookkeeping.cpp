@@ -29,7 +29,7 @@ Status stamp(db::Connection& conn, const Inputs& inputs, const std::string& vers
   if (Status ok = ensure_table(conn, table, stop); !ok) return ok.error();
   std::vector<const Migration*> record = plan->pending;
   record.insert(record.end(), plan->unrecorded.begin(), plan->unrecorded.end());
-  if (Status ok = record_checksums(conn, table, record, stop); !ok) return ok.error();
+  if (Status ok = record_checksums(conn, table, record, locked->lock->fence_sql(), stop); !ok) return ok.error();
   for (const auto* p : plan->pending) log::info("stamped " + p->version_text + " " + p->name + " as applied (not run)");
   log::info("stamp done", {{"stamped", std::to_string(plan->pending.size())}, {"up_to", version}});
   return locked->lock->release(stop);

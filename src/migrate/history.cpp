@@ -138,8 +138,9 @@ Status ensure_table(db::Connection& conn, const TableName& table, const Interrup
 }
 
 Status record_checksums(db::Connection& conn, const TableName& table, std::span<const Migration* const> list,
-                        const Interrupt& stop) {
-  std::string sql;
+                        const std::string& fence, const Interrupt& stop) {
+  // One string: one implicit transaction, the fence's included.
+  std::string sql = fence.empty() ? "" : fence + ";\n";
   for (const Migration* m : list)
     sql += "insert into " + qualified(table) + " (version, name, checksum, dirty) values (" + literal(m->version_text) +
            ", " + literal(m->name) + ", " + literal(m->checksum) +

@@ -55,8 +55,9 @@ Status ensure_table(db::Connection& conn, const TableName& table, const Interrup
 
 // Stores the files' checksums (and names) on rows that have none or, in repair, a stale one: an
 // upsert, since a table adopted from golang-migrate holds only its newest version's row.
+// `fence` (Lock::fence_sql), when given, runs first in the same transaction.
 Status record_checksums(db::Connection& conn, const TableName& table, std::span<const Migration* const> list,
-                        const Interrupt& stop);
+                        const std::string& fence, const Interrupt& stop);
 
 // The statements below are SQL text, sent alone or inside a batch; values are spliced in as
 // standard-conforming literals (db::SessionSettings turns standard_conforming_strings on).

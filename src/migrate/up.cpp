@@ -79,7 +79,7 @@ Status apply_locked(db::Connection& conn, const Inputs& inputs, const UpOptions&
     if (Status ok = options.preflight(conn, plan->pending, stop); !ok) return ok.error();
   if (Status ok = ensure_table(conn, table, stop); !ok) return ok.error();
   if (!plan->unrecorded.empty()) {
-    if (Status ok = record_checksums(conn, table, plan->unrecorded, stop); !ok) return ok.error();
+    if (Status ok = record_checksums(conn, table, plan->unrecorded, limits.fence, stop); !ok) return ok.error();
     log::info("recorded checksums of migrations applied before schemagate",
               {{"count", std::to_string(plan->unrecorded.size())}});
   }

@@ -86,6 +86,16 @@ std::optional<sql::Effects::AddedColumn> added_column(const std::vector<sql::Eff
   return std::nullopt;
 }
 
+// Whether a statement has something to check against the rows already there (data.h).
+bool asks_the_data(const sql::Effects& e) {
+  bool sets_not_null = std::any_of(e.operations.begin(), e.operations.end(),
+                                   [](const sql::Operation& op) { return op.op == sql::Op::set_not_null; });
+  bool checked_key = std::any_of(e.foreign_keys.begin(), e.foreign_keys.end(),
+                                 [](const sql::ForeignKey& k) { return k.validated; });
+  return sets_not_null || checked_key || !e.unique_keys.empty() || !e.validations.empty() || !e.checks.empty() ||
+         !e.required_columns.empty();
+}
+
 // Whether a rule is about the rows already there (a scan, a rewrite) rather than what the running
 // release may use (a drop, a rename): only the first still counts for a column added in the run.
 bool about_rows(sql::Op op) { return rule_for(op).cost != Cost::incompatible; }
@@ -199,10 +209,9 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
   std::vector<sql::ForeignKey> not_valid;  // foreign keys added NOT VALID earlier in the run
   std::vector<sql::Effects::AddedColumn> added;
   bool any_write = false;              // a statement that may change the rows of any table ran before
-  size_t number = 0;
-  each_statement(pending, [&](const migrate::Migration& m, const sql::Statement& st, size_t at) {
-    ++number;
-    sql::Effects e = sql::effects_of(st.text);
+
+  auto visit = [&](const migrate::Migration& m, const sql::Statement& st, size_t at, size_t number,
+                   const sql::Effects& e) {
     if (!e.analysed) {
       report.not_analysed.push_back(not_analysed(m.up, at, st.text));
       any_write = true;  // nothing is known of it
@@ -273,7 +282,36 @@ Result<Report> check(db::Connection& conn, std::span<const migrate::Migration* c
     added.insert(added.end(), e.added_columns.begin(), e.added_columns.end());
     written.insert(written.end(), e.writes.begin(), e.writes.end());
     any_write = any_write || e.may_write_any;
+  };
+
+  // A data migration can hold a hundred thousand INSERTs. What a statement that only writes rows
+  // does matters only to a data check after it, and only until something may have written
+  // anything: it is parsed then, and only then. Everything else is parsed first, to know where
+  // the last data check is.
+  struct Pending {
+    const migrate::Migration* migration;
+    sql::Statement statement;
+    size_t at;
+    std::optional<sql::Effects> effects;
+  };
+  std::vector<Pending> all;
+  each_statement(pending, [&](const migrate::Migration& m, const sql::Statement& st, size_t at) {
+    all.push_back({&m, st, at, std::nullopt});
+    if (!only_writes(st.text)) all.back().effects = sql::effects_of(st.text);
   });
+  size_t checks_end = 0;  // past the last statement with something to check against the data
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].effects && asks_the_data(*all[i].effects)) checks_end = i + 1;
+
+  for (size_t i = 0; i < all.size(); ++i) {
+    Pending& p = all[i];
+    if (!p.effects) {
+      if (i >= checks_end || any_write) continue;
+      p.effects = sql::effects_of(p.statement.text);
+    }
+    visit(*p.migration, p.statement, p.at, i + 1, *p.effects);
+  }
+
 
   // A type change PostgreSQL makes in the catalog alone is no finding. A column added earlier in
   // the run has the type it was added with.

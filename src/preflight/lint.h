@@ -52,6 +52,9 @@ void each_statement(std::span<const migrate::Migration* const> migrations,
 Finding finding_for(const migrate::Section& section, size_t at, std::string_view statement, const sql::Operation& op,
                     const std::vector<std::string>& acks);
 Finding not_analysed(const migrate::Section& section, size_t at, std::string_view statement);
+// A statement that only writes rows (INSERT, UPDATE, DELETE, MERGE, COPY), told by its first
+// word without parsing it: no rule is about one, and a data migration holds many.
+bool only_writes(std::string_view statement);
 // A finding with only its place filled in: for what the data, not a rule, says of a statement.
 Finding located(const migrate::Section& section, size_t at);
 

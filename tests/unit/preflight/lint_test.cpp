@@ -90,6 +90,18 @@ TEST_CASE("dropping or renaming a column added earlier in the same migration is 
   CHECK(summary(r) == std::vector<std::string>{"4_cols.sql:5:1 rename-column blocking"});
 }
 
+TEST_CASE("statements that only write rows are told by their first word, comments before it skipped") {
+  CHECK(only_writes("insert into t values (1)"));
+  CHECK(only_writes("-- fill it\n  UPDATE t set c = 0"));
+  CHECK(only_writes("/* rows */ delete from t"));
+  CHECK(only_writes("copy t from stdin"));
+  CHECK(only_writes("MERGE into t using s on true when matched then do nothing"));
+  CHECK_FALSE(only_writes("insertx"));
+  CHECK_FALSE(only_writes("create index i on t (c)"));
+  CHECK_FALSE(only_writes("with x as (delete from t returning *) select 1"));
+  CHECK_FALSE(only_writes("select setval('s', 1)"));
+}
+
 TEST_CASE("a statement the grammar does not read is listed as not analysed, never a finding") {
   Report r = lint(std::vector<migrate::Migration>{migration("4_new.sql", "alter table t frobnicate;\ndrop table z;\n")});
   REQUIRE(r.not_analysed.size() == 1);
