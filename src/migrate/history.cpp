@@ -6,14 +6,13 @@
 #include "db/sqlstate.h"
 
 namespace schemagate::migrate {
-namespace {
-
-// A value spliced into SQL: a standard-conforming string literal.
 std::string literal(std::string_view text) {
   std::string out = "'";
   for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
 }
+
+namespace {
 
 std::string version_is(std::string_view version_text) { return " where version = " + literal(version_text); }
 

@@ -33,6 +33,8 @@ struct AppliedRow {
 // The table as SQL: "schema"."table", quoted (identifiers cannot travel as parameters). Unquoted
 // parts are folded to lower case, as PostgreSQL folds them.
 std::string qualified(const TableName& table);
+// A value spliced into SQL: a standard-conforming string literal, its quotes doubled.
+std::string literal(std::string_view text);
 
 // Every row, in version order; empty when the table does not exist yet. One round trip, no lock.
 // Reads schemagate's table, dbmate's (version only) and golang-migrate's (version, dirty). A role

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -11,7 +10,6 @@
 #include <string>
 #include <thread>
 
-#include "db/sqlstate.h"
 #include "log/log.h"
 #include "migrate/history.h"
 
@@ -37,12 +35,6 @@ std::string host_name() {
   return host;
 }
 
-std::string literal(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 Status create_table(db::Connection& conn, const std::string& lease, const Interrupt& stop) {
   const std::string sql = "create table if not exists " + lease +
                           " (id int primary key check (id = 1), holder text not null, held_by text not null,"
@@ -50,7 +42,9 @@ Status create_table(db::Connection& conn, const std::string& lease, const Interr
                           " pid int, backend_start timestamptz, direct boolean not null default false)";
   // Runners creating it at once: all but one fail, on the catalog's unique index or on the table's
   // row type, and the table is there all the same; IF NOT EXISTS then says so.
-  auto raced = [](const Error& e) { return e.sqlstate == "23505" || e.sqlstate == "42P07" || e.sqlstate == "42710"; };
+  auto raced = [](const Error& e) {
+    return e.sqlstate == "23505" || e.sqlstate == "42P07" || e.sqlstate == "42710";
+  };
   auto made = conn.exec(sql, stop);
   for (int again = 0; !made && raced(made.error()) && again < 3; ++again) made = conn.exec(sql, stop);
   if (!made) return made.error();
@@ -75,14 +69,16 @@ class Lease final : public Lock {
   Status release(const Interrupt& stop) override {
     stop_renewing();
     held_ = false;
-    if (lost_) log::warn("the migration lease on " + table_ + " was lost while it was held (" + lost_why() + ")");
+    if (lost_)
+      log::warn("the migration lease on " + table_ + " was lost while it was held (" + lost_why() + ")");
     return give_back(stop, Deadline::never());
   }
 
   std::string fence_sql() const override {
-    return "do $schemagate_fence$ begin if not exists (select from " + table_ + " where id = 1 and holder = " +
-           literal(holder_) +
-           " and expires_at > pg_catalog.now()) then raise exception 'this runner no longer holds the migration lease "
+    return "do $schemagate_fence$ begin if not exists (select from " + table_ +
+           " where id = 1 and holder = " + literal(holder_) +
+           " and expires_at > pg_catalog.now()) then raise exception 'this runner no longer holds the "
+           "migration lease "
            "on %: it expired or another runner took it over; nothing more is recorded', " +
            literal(table_) + "; end if; end $schemagate_fence$";
   }
@@ -90,7 +86,8 @@ class Lease final : public Lock {
  private:
   Status give_back(const Interrupt& stop, Deadline deadline) {
     const std::string params[] = {holder_};
-    auto done = conn_.query("delete from " + table_ + " where id = 1 and holder = $1", params, stop, deadline);
+    auto done =
+        conn_.query("delete from " + table_ + " where id = 1 and holder = $1", params, stop, deadline);
     if (!done) return done.error();
     return {};
   }
@@ -126,10 +123,11 @@ class Lease final : public Lock {
       }
       if (session) {
         const std::string params[] = {holder_, std::to_string(kLeaseLength.count())};
-        auto renewed = session->query("update " + table_ +
-                                          " set expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => $2::int)"
-                                          " where id = 1 and holder = $1 and expires_at > pg_catalog.now() returning 1",
-                                      params, never, Deadline::after(5s));
+        auto renewed = session->query(
+            "update " + table_ +
+                " set expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => $2::int)"
+                " where id = 1 and holder = $1 and expires_at > pg_catalog.now() returning 1",
+            params, never, Deadline::after(5s));
         if (!renewed) {
           failure = renewed.error().message;
           session.reset();
@@ -181,25 +179,32 @@ Result<std::unique_ptr<Lock>> take_lease(db::Connection& conn, const TableName& 
       "with me as (select a.pid, a.backend_start, 'pid ' || a.pid || ' (' ||"
       " coalesce(nullif(a.application_name, ''), 'no application_name') || ', connected ' ||"
       " coalesce(to_char(a.backend_start at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?') ||"
-      " ') on host ' || $3 as held_by from pg_catalog.pg_stat_activity a where a.pid = pg_catalog.pg_backend_pid()),"
-      " before as (select held_by, expires_at <= pg_catalog.now() as expired from " + lease + " where id = 1)"
-      " insert into " + lease + " as l (id, holder, held_by, acquired_at, expires_at, pid, backend_start, direct)"
+      " ') on host ' || $3 as held_by from pg_catalog.pg_stat_activity a where a.pid = "
+      "pg_catalog.pg_backend_pid()),"
+      " before as (select held_by, expires_at <= pg_catalog.now() as expired from " +
+      lease +
+      " where id = 1)"
+      " insert into " +
+      lease +
+      " as l (id, holder, held_by, acquired_at, expires_at, pid, backend_start, direct)"
       " values (1, $1, coalesce((select held_by from me), 'host ' || $3), pg_catalog.now(),"
       " pg_catalog.now() + pg_catalog.make_interval(secs => $2::int), pg_catalog.pg_backend_pid(),"
       " (select backend_start from me), pg_catalog.pg_backend_pid() = $4::int)"
       " on conflict (id) do update set holder = excluded.holder, held_by = excluded.held_by,"
       " acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, pid = excluded.pid,"
       " backend_start = excluded.backend_start, direct = excluded.direct"
-      " where l.expires_at <= pg_catalog.now() or (l.direct and not exists (select from pg_catalog.pg_stat_activity a"
+      " where l.expires_at <= pg_catalog.now() or (l.direct and not exists (select from "
+      "pg_catalog.pg_stat_activity a"
       " where a.pid = l.pid and (a.backend_start is null or a.backend_start = l.backend_start)))"
       " returning pg_catalog.pg_backend_pid(), (select held_by from before), (select expired from before)";
   const std::string who =
-      "select held_by, greatest(0, ceil(extract(epoch from expires_at - pg_catalog.now())))::int from " + lease +
-      " where id = 1";
+      "select held_by, greatest(0, ceil(extract(epoch from expires_at - pg_catalog.now())))::int from " +
+      lease + " where id = 1";
   auto holder_text = [&]() -> std::string {
     auto rows = conn.exec(who, stop, Deadline::after(2s));
     if (!rows || rows->size() == 0) return {};
-    return std::string(rows->at(0, 0)) + ", its lease ending in " + std::string(rows->at(0, 1)) + " s unless renewed";
+    return std::string(rows->at(0, 0)) + ", its lease ending in " + std::string(rows->at(0, 1)) +
+           " s unless renewed";
   };
   std::mt19937 jitter(std::random_device{}());
   const auto start = std::chrono::steady_clock::now();
@@ -226,7 +231,8 @@ Result<std::unique_ptr<Lock>> take_lease(db::Connection& conn, const TableName& 
     auto now = std::chrono::steady_clock::now();
     if (now >= next_report) {
       std::string held_by = holder_text();
-      log::info("waiting for the migration lock" + (held_by.empty() ? std::string() : ", held by " + held_by));
+      log::info("waiting for the migration lock" +
+                (held_by.empty() ? std::string() : ", held by " + held_by));
       next_report = now + 10s;
     }
     auto pause = milliseconds(100 + static_cast<int>(jitter() % 200));
