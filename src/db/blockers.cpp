@@ -49,9 +49,13 @@ void Blockers::look(Deadline until) {
     now += std::string(r ? ", " : "") + "pid " + std::string(rows->at(r, 0)) + " (" + std::string(rows->at(r, 1)) +
            ", user " + std::string(rows->at(r, 2)) + ", " + std::string(rows->at(r, 3)) + " since " +
            std::string(rows->at(r, 4)) + ")";
+  // An empty answer does not clear what an earlier look saw: the last look of a wait can reach
+  // the server just after the lock timeout ended that wait, and the blocker seen a moment before
+  // is still the one the 55P03 is about.
+  if (now.empty()) return;
   // Once per holder, not at every retry of the same wait.
-  if (!now.empty() && now != reported_) log::info("the migration waits for a lock held by " + now);
-  if (!now.empty()) reported_ = now;
+  if (now != reported_) log::info("the migration waits for a lock held by " + now);
+  reported_ = now;
   seen_ = std::move(now);
 }
 
