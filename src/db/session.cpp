@@ -32,10 +32,16 @@ std::string SessionSettings::set_config_calls(Scope scope) const {
   return out;
 }
 
-std::string SessionSettings::sql(Scope scope) const {
+std::vector<std::string> SessionSettings::statements(Scope scope) const {
   // standard_conforming_strings: the tracking rows' literals are written for it.
-  std::string out = lock_timeout_sql(lock_timeout, scope) + ";\n" + set(scope) + "standard_conforming_strings = on;\n";
-  if (check_client_connection) out += set(scope) + "client_connection_check_interval = 1000;\n";
+  std::vector<std::string> out{lock_timeout_sql(lock_timeout, scope), set(scope) + "standard_conforming_strings = on"};
+  if (check_client_connection) out.push_back(set(scope) + "client_connection_check_interval = 1000");
+  return out;
+}
+
+std::string SessionSettings::sql(Scope scope) const {
+  std::string out;
+  for (const std::string& statement : statements(scope)) out += statement + ";\n";
   return out;
 }
 

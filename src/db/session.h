@@ -3,6 +3,7 @@
 // session (SET) or inside one transaction (SET LOCAL), so nothing depends on where it is sent.
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "db/connection.h"
 
@@ -21,6 +22,9 @@ struct SessionSettings {
 
   // "set lock_timeout = 5000;\nset standard_conforming_strings = on;\n..." (SET LOCAL for Scope::transaction).
   std::string sql(Scope scope = Scope::session) const;
+  // The same, one statement each: what follows a migration's own BEGIN, where a SELECT would count
+  // as its first query and a SET TRANSACTION ISOLATION LEVEL after it would fail.
+  std::vector<std::string> statements(Scope scope) const;
   // The same as set_config calls for one SELECT ("pg_catalog.set_config('lock_timeout', '5000',
   // false), ..."): many settings in one statement, which the extended protocol needs.
   std::string set_config_calls(Scope scope) const;

@@ -94,8 +94,11 @@ class Applier {
 
   // Sent before a non-transactional migration: it starts from the same session state whatever the
   // one before it SET (pg_dump output sets lock_timeout = 0 and an empty search_path), and with the
-  // mark its duration is measured from.
+  // mark its duration is measured from. Nothing through a pooler: a statement outside a transaction
+  // cannot carry a setting of its own, and a session SET would stay on whichever server session
+  // ran it, for the next client; the migration's statements run under the server's settings.
   std::string session_prelude() const {
+    if (options_.pooled) return {};
     return db::SessionSettings::reset_identity_sql() + "reset all;\n" + settings_.sql() + start_clock_sql();
   }
 

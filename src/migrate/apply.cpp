@@ -36,8 +36,9 @@ Result<int> Applier::run(std::span<const Migration* const> pending) {
   prelude_ = session_prelude();
   auto result = run_all(pending);
   // What the migrations SET must not follow the session into the verify step (pg_dump empties
-  // the search_path).
-  if (result) (void)conn_.exec("reset all", stop_, options_.deadline);
+  // the search_path). Through a pooler each migration's transaction has reset it already, and a
+  // RESET now would reach whichever server session is free.
+  if (result && !options_.pooled) (void)conn_.exec("reset all", stop_, options_.deadline);
   return result;
 }
 
@@ -96,8 +97,8 @@ std::string Applier::guard_sql(const Migration& previous) const {
 }
 
 std::string Applier::start_sql(const Migration* previous) const {
-  return "select " + settings_.set_config_calls(db::Scope::session) +
-         ", pg_catalog.set_config('schemagate.mark', pg_catalog.clock_timestamp()::text, false)" +
+  return "select " + settings_.set_config_calls(db::Scope::transaction) +
+         ", pg_catalog.set_config('schemagate.mark', pg_catalog.clock_timestamp()::text, true)" +
          (previous ? ", " + guard_sql(*previous) : "");
 }
 
@@ -114,7 +115,9 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
   };
   auto sync = [&](size_t migration) { step(db::Connection::Step::Kind::sync, {}, migration, Role::own); };
   // Whatever the migration did to its session, its row is written as schemagate's own user with
-  // schemagate's settings (db::SessionSettings::restore_sql).
+  // schemagate's settings (db::SessionSettings::restore_sql). Then nothing it SET outlives its
+  // transaction: through a transaction-mode pooler the server session goes next to another
+  // client, the app perhaps (pg_dump's header empties the search_path).
   auto record = [&](size_t i) {
     own("reset session authorization", i);
     own("reset role", i);
@@ -123,6 +126,7 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
         i);
     if (!options_.fence.empty()) own(options_.fence, i);
     own(tracking(*window[i]), i, Role::record);
+    own("reset all", i);
   };
 
   if (single) own("begin", 0);
@@ -130,10 +134,9 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
     const Script& s = script(*window[i]);
     const Migration* previous = i > 0 && !single ? window[i - 1] : nullptr;
     if (s.own_transaction) {
-      // Its BEGIN may set an isolation level, which must come before any query of the
-      // transaction: the session's settings go in a transaction of their own.
+      // What an earlier migration left is reset in a transaction of its own; the settings follow
+      // the file's BEGIN (below).
       own("reset all", i);
-      own(start_sql(nullptr), i);
       sync(i);
     } else {
       if (!single) own("begin", i);
@@ -144,6 +147,7 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
       const sql::Statement& st = s.statements[k];
       if (st.kind == sql::Kind::meta_command) continue;  // pg_dump's guards; others refused in run()
       if (s.own_transaction && st.offset == s.commit_offset) {
+        if (previous) own("select " + guard_sql(*previous), i);
         record(i);
         step(db::Connection::Step::Kind::statement, st.text, i, Role::commit, &st);
         continue;
@@ -154,7 +158,10 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
         continue;
       }
       step(db::Connection::Step::Kind::statement, st.text, i, Role::statement, &st);
-      if (s.own_transaction && st.kind == sql::Kind::begin && previous) own("select " + guard_sql(*previous), i);
+      // SET LOCALs, not a SELECT: a SET TRANSACTION ISOLATION LEVEL after the BEGIN must come
+      // before any query of the transaction. Its duration is measured from the BEGIN (now()).
+      if (s.own_transaction && st.kind == sql::Kind::begin)
+        for (std::string& set : settings_.statements(db::Scope::transaction)) own(std::move(set), i);
     }
     if (!s.own_transaction) {
       record(i);

@@ -25,17 +25,21 @@ struct ApplyOptions {
   // Run in every transaction that writes the tracking table, before the write: fails once this
   // runner no longer holds the migration lock (Lock::fence_sql). Empty: nothing to check.
   std::string fence{};
+  // The session goes through a pooler (prepare_session): nothing is SET for the session, since the
+  // next statement may run on another server session and this one be handed to another client.
+  bool pooled = false;
 };
 
 // SPEC §1 step 6: applies `pending` in order and logs one line per migration.
 //
-// How a run is grouped: consecutive transactional migrations (up to 16 MiB of SQL) form a batch
-// that travels in one round trip and runs as ONE transaction, each migration followed by its
-// tracking row: the batch commits whole or not at all, with one WAL flush. When a migration fails,
-// its batch leaves no trace and earlier batches stay applied. A migration with its own BEGIN/COMMIT
-// is a batch of its own, its tracking row inserted before its COMMIT. A non-transactional
-// migration (transaction:false, CREATE INDEX CONCURRENTLY, ...) runs statement by statement and is
-// recorded dirty until its last statement succeeds; it also ends the batch before it.
+// How a run is grouped: consecutive transactional migrations travel in one pipeline, each its own
+// transaction with its tracking row (all of them one with single_transaction). When a migration
+// fails, it leaves no trace and the ones before it stay applied. A migration with its own
+// BEGIN/COMMIT keeps its transaction, its tracking row inserted before its COMMIT. Each
+// transaction carries schemagate's settings and resets what the migration SET before it commits.
+// A non-transactional migration (transaction:false, CREATE INDEX CONCURRENTLY, ...) runs statement
+// by statement and is recorded dirty until its last statement succeeds; it also ends the pipeline
+// before it.
 //
 // Errors: MigrationFailed (1) as "file:line:col: SQLSTATE: message; detail; hint", Timeout (75),
 // Interrupted, Unreachable. After an error the session may hold an aborted transaction: close it.

@@ -15,7 +15,8 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
   auto started = std::chrono::steady_clock::now();
   noticing_ = &m;
   starting(m);
-  if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
+  if (!prelude_.empty())
+    if (auto reset = conn_.exec(prelude_, stop_, options_.deadline); !reset) return reset.error();
   std::string mark_sql =
       direction_ == Direction::up ? record_sql(table_, m, true) : mark_dirty_sql(table_, m.version_text);
   if (from == 0)
@@ -44,6 +45,8 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
     // would fail them. Their own locks block nobody, so only the migration deadline bounds them.
     // (Sent on its own: a string of several statements is one implicit transaction.)
     bool waits_for_others = s.kind == sql::Kind::no_transaction;
+    // Through a pooler the session was given no lock_timeout, so there is none to lift.
+    const bool lift_lock_timeout = waits_for_others && !options_.pooled;
     // Past the first statement, one that failed on a lock or a deadlock changed nothing by
     // itself and is tried again where it stands; but not one that can fail part-way (a
     // CONCURRENTLY one leaves an invalid index; DO and CALL may commit inside), one that ends or
@@ -52,12 +55,12 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
     const bool may_retry = !first && !waits_for_others && !conn_.in_transaction() && !sql::controls_transactions(s.kind);
     Result<db::Rows> ran = Error{};
     for (int attempt = 1;; ++attempt) {
-      if (waits_for_others)
+      if (lift_lock_timeout)
         (void)conn_.exec(db::SessionSettings::lock_timeout_sql(milliseconds(0)), stop_, options_.deadline);
       blockers_.forget();
       ran = s.kind == sql::Kind::copy_in ? copy_in(s) : conn_.exec(std::string(s.text), stop_, options_.deadline);
       if (!ran) ran = blockers_.explain(ran.error());
-      if (waits_for_others)
+      if (lift_lock_timeout)
         (void)conn_.exec(db::SessionSettings::lock_timeout_sql(options_.lock_timeout), stop_, options_.deadline);
       if (ran || !may_retry || conn_.in_transaction() || !db::sqlstate::is_transient(ran.error()) ||
           attempt > options_.retry_attempts)
@@ -108,8 +111,9 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
     return located(std::move(e), sec, at);
   }
   auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-  // As schemagate's own user, whatever the migration SET: the fence and the row after the restore.
-  std::string done_sql = settings_.restore_sql(db::Scope::session) +
+  // As schemagate's own user, whatever the migration SET: the fence and the row after the restore
+  // (one implicit transaction, where SET LOCAL holds, through a pooler).
+  std::string done_sql = settings_.restore_sql(options_.pooled ? db::Scope::transaction : db::Scope::session) +
                          fenced(direction_ == Direction::up ? mark_done_sql(table_, m.version_text, ms)
                                                             : delete_sql(table_, m.version_text));
   auto clear = conn_.exec(done_sql, stop_, options_.deadline);

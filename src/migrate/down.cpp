@@ -55,15 +55,16 @@ Result<int> roll_back(db::Connection& conn, const TableName& table, std::span<co
 Result<std::string> down(db::Connection& conn, const Inputs& inputs, const DownOptions& down,
                          const UpOptions& options, const Interrupt& stop) {
   Deadline deadline = options.timeout.count() ? Deadline::after(options.timeout) : Deadline::never();
-  auto table = prepare_session(conn, inputs.table, options.lock_timeout, stop);
-  if (!table) return table.error();
+  auto prepared = prepare_session(conn, inputs.table, options.lock_timeout, stop);
+  if (!prepared) return prepared.error();
+  const TableName& table = prepared->table;
   std::unique_ptr<Lock> lock;
   if (!down.dry_run) {
-    auto taken = take_migration_lock(conn, *table, options.lock, deadline, stop);
+    auto taken = take_migration_lock(conn, table, options.lock, deadline, stop);
     if (!taken) return taken.error();
     lock = std::move(*taken);
   }
-  auto history = read_history(conn, *table, stop);
+  auto history = read_history(conn, table, stop);
   if (!history) return history.error();
   // The same checks as up: rolling back over drift or a dirty mark would compound the damage.
   if (auto plan = plan_up(inputs.files, *history); !plan) return plan.error();
@@ -84,9 +85,9 @@ Result<std::string> down(db::Connection& conn, const Inputs& inputs, const DownO
                                   : "\n" + c->down.sql + "\n");
     return out;
   }
-  ApplyOptions limits{
-      options.lock_timeout, options.retry_attempts, options.retry_delay, deadline, false, nullptr, lock->fence_sql()};
-  auto reverted = roll_back(conn, *table, *chosen, limits, stop);
+  ApplyOptions limits{options.lock_timeout, options.retry_attempts, options.retry_delay, deadline, false,
+                      nullptr,              lock->fence_sql(),      prepared->pooled};
+  auto reverted = roll_back(conn, table, *chosen, limits, stop);
   if (!reverted) return reverted.error();
   log::info("rollback done", {{"rolled_back", std::to_string(*reverted)}});
   if (Status released = lock->release(stop); !released) return released.error();

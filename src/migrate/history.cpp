@@ -16,10 +16,12 @@ namespace {
 
 std::string version_is(std::string_view version_text) { return " where version = " + literal(version_text); }
 
-// Milliseconds since this migration started (start_clock_sql set the mark).
+// Milliseconds since this migration started: since the mark (start_clock_sql, or SET LOCAL after
+// schemagate's BEGIN), else since its transaction began (a file's own BEGIN; now() is the
+// statement's start outside a transaction).
 constexpr const char* kElapsedMs =
     "(extract(epoch from clock_timestamp() - coalesce(nullif(current_setting('schemagate.mark', true), '')"
-    "::timestamptz, statement_timestamp())) * 1000)::bigint";
+    "::timestamptz, now())) * 1000)::bigint";
 
 std::string without_leading_zeros(std::string_view v) {
   while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);

@@ -173,20 +173,28 @@ Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& t
   }
 }
 
-Result<TableName> prepare_session(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
-                                  const Interrupt& stop) {
-  auto limited = conn.exec(db::SessionSettings::for_server(conn, lock_timeout).sql(), stop);
-  if (!limited) return limited.error();
-  return resolve_schema(conn, table, stop);
+Result<Prepared> prepare_session(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
+                                 const Interrupt& stop) {
+  // One round trip: the settings are made only when the backend that answers is this session's.
+  const std::string pid[] = {std::to_string(conn.backend_pid())};
+  auto answered = conn.query("select pg_catalog.pg_backend_pid(), case when pg_catalog.pg_backend_pid() = $1::int "
+                             "then pg_catalog.concat(" +
+                                 db::SessionSettings::for_server(conn, lock_timeout).set_config_calls(db::Scope::session) +
+                                 ") end",
+                             pid, stop);
+  if (!answered) return answered.error();
+  auto resolved = resolve_schema(conn, table, stop);
+  if (!resolved) return resolved.error();
+  return Prepared{std::move(*resolved), pooled(conn, std::stoi(std::string(answered->at(0, 0))))};
 }
 
 Result<Locked> lock_tracking_table(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
                                    LockKind kind, Deadline deadline, const Interrupt& stop) {
-  auto resolved = prepare_session(conn, table, lock_timeout, stop);
-  if (!resolved) return resolved.error();
-  auto lock = take_migration_lock(conn, *resolved, kind, deadline, stop);
+  auto prepared = prepare_session(conn, table, lock_timeout, stop);
+  if (!prepared) return prepared.error();
+  auto lock = take_migration_lock(conn, prepared->table, kind, deadline, stop);
   if (!lock) return lock.error();
-  return Locked{std::move(*resolved), std::move(*lock), {}};
+  return Locked{std::move(prepared->table), std::move(*lock), {}, prepared->pooled};
 }
 
 Result<Locked> lock_and_read_history(db::Connection& conn, const TableName& table,

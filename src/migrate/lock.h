@@ -50,17 +50,25 @@ Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& t
 Result<std::unique_ptr<Lock>> take_migration_lock(db::Connection& conn, const TableName& table, LockKind kind,
                                                   Deadline deadline, const Interrupt& stop);
 
-// What every command that changes the tracking table starts with: the session's limits
+// What every command that changes the tracking table starts with: the tracking table's schema
+// resolved (resolve_schema), and whether the connection is pooled (the server backend that answers
+// is not the one the connection was given: a pooler's key). A direct session gets its limits
 // (db::SessionSettings: lock_timeout, client_connection_check_interval), since the steps around the
-// migrations take locks too and a killed runner must not leave its statement running; then the
-// tracking table's schema resolved (resolve_schema). `lock_timeout` is MIGRATION_LOCK_TIMEOUT.
-Result<TableName> prepare_session(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
-                                  const Interrupt& stop);
+// migrations take locks too and a killed runner must not leave its statement running; a pooled
+// one none, since a session SET would stay on whichever server session ran it, for the next client.
+// `lock_timeout` is MIGRATION_LOCK_TIMEOUT.
+struct Prepared {
+  TableName table;  // with its schema resolved
+  bool pooled = false;
+};
+Result<Prepared> prepare_session(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,
+                                 const Interrupt& stop);
 
 struct Locked {
   TableName table;  // with its schema resolved
   std::unique_ptr<Lock> lock;
   std::vector<AppliedRow> applied;  // read under the lock, by lock_and_read_history only
+  bool pooled = false;              // as prepare_session found
 };
 // prepare_session, then take_migration_lock.
 Result<Locked> lock_tracking_table(db::Connection& conn, const TableName& table, std::chrono::milliseconds lock_timeout,

@@ -85,8 +85,9 @@ Result<int> resume_interrupted(db::Connection& conn, const TableName& table, con
         if (!quoted) return quoted.error();
         // Like the build it undoes, the drop waits for older transactions: not under lock_timeout
         // (resume() sets the session's own settings again before the migration goes on).
-        if (auto zero = conn.exec(db::SessionSettings::lock_timeout_sql(std::chrono::milliseconds(0)), stop); !zero)
-          return zero.error();
+        if (!options.pooled)
+          if (auto zero = conn.exec(db::SessionSettings::lock_timeout_sql(std::chrono::milliseconds(0)), stop); !zero)
+            return zero.error();
         auto dropped = conn.exec("drop index concurrently if exists " + std::string(quoted->at(0, 0)), stop,
                                  options.deadline);
         if (!dropped) return dropped.error();

@@ -56,7 +56,8 @@ Status apply_locked(db::Connection& conn, const Inputs& inputs, const UpOptions&
   if (!locked) return locked.error();
   const TableName& table = locked->table;
   ApplyOptions limits{options.lock_timeout,       options.retry_attempts, options.retry_delay, deadline,
-                      options.single_transaction, options.on_start, locked->lock->fence_sql()};
+                      options.single_transaction, options.on_start, locked->lock->fence_sql(),
+                      locked->pooled};
   // An interrupted CREATE INDEX CONCURRENTLY is taken up again where that is safe (resume.h).
   auto taken_up = resume_interrupted(conn, table, inputs.files, locked->applied, limits, stop);
   if (!taken_up) return taken_up.error();

@@ -338,6 +338,21 @@ TEST_CASE("a non-transactional migration that fails part-way stays dirty until r
   CHECK(contains(after.err, "database is up to date"));
 }
 
+TEST_CASE("a file with its own BEGIN that sets its isolation level runs after another migration, with schemagate's "
+          "lock_timeout") {
+  // SET TRANSACTION must come before any query of the transaction: what schemagate adds after the
+  // file's BEGIN are SET LOCALs, which are not queries.
+  Project p;
+  p.write("1_a.sql", migration("create table a (x int);"));
+  p.write("2_own.sql", migration("BEGIN;\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n"
+                                 "create table seen as select current_setting('transaction_isolation') as isolation,"
+                                 " current_setting('lock_timeout') as lock_timeout;\nCOMMIT;"));
+  RunResult ok = p.run({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "7s"}});
+  CHECK_MESSAGE(ok.exit_code == 0, ok.err);
+  CHECK(p.versions() == "1,2");
+  CHECK(p.psql("select isolation || ' ' || lock_timeout from seen") == "serializable 7s");
+}
+
 TEST_CASE("a file with its own BEGIN and COMMIT is recorded in its own transaction") {
   Project p;
   p.write("1_own.sql", migration("BEGIN;\ncreate table own_tx (x int);\ninsert into own_tx values (1);\nCOMMIT;"));

@@ -124,6 +124,48 @@ TEST_CASE("a runner whose lease was taken over records nothing: its migration ro
   CHECK_FALSE(p.exists("slow"));
 }
 
+// What a client of the pooler sees, as the app would: `sql` through `url` with psql.
+std::string through(const std::string& url, const std::string& sql) {
+  RunResult result = run({kPsql, "-X", "-A", "-t", "-q", "-d", url, "-c", sql});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+  while (!result.out.empty() && result.out.back() == '\n') result.out.pop_back();
+  return result.out;
+}
+
+TEST_CASE("through a transaction-mode pooler, every migration carries schemagate's settings, and nothing SET "
+          "stays on the server session the app is handed next") {
+  PgCluster cluster;
+  // One server session: whatever a client leaves on it, the next client gets.
+  PgBouncer bouncer(cluster, PgBouncer::Mode::transaction, "pooled", "pooled-pw", 1);
+  Project p(cluster);
+  const std::string url = bouncer.url(p.db());
+  const std::string before = through(url, "show lock_timeout; show search_path; show statement_timeout");
+  // Each kind of migration says what it ran under; the first ends as pg_dump's header begins, with
+  // session SETs of the search_path and timeouts.
+  auto record = [&](const std::string& what) {
+    return "insert into public.seen values ('" + what +
+           "', current_setting('lock_timeout'), current_setting('client_connection_check_interval'));";
+  };
+  p.write("1_dump.sql", migration("create table public.seen (what text, lock_timeout text, check_interval text);\n" +
+                                  record("transaction") +
+                                  "\nselect pg_catalog.set_config('search_path', '', false);\n"
+                                  "set statement_timeout = 0;\nset lock_timeout = '42s';"));
+  p.write("2_own.sql", migration("BEGIN;\nSET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\n" + record("own") +
+                                 "\nset search_path = '';\nCOMMIT;"));
+  p.write("3_outside.sql", "-- migrate:up transaction:false\ncreate index concurrently seen_what on public.seen (what);\n");
+  p.write("4_after.sql", migration(record("after") + "\nset search_path = '';\nset statement_timeout = '1min';"));
+  RunResult result = p.run({"up"}, {{"DATABASE_URL", url}, {"MIGRATION_LOCK_TIMEOUT", "7s"}});
+  REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(contains(result.err, kTransactionPooler));
+  CHECK(p.versions() == "1,2,3,4");
+  CHECK(p.scalar("select string_agg(what || ' ' || lock_timeout || ' ' || check_interval, ', ' order by what) "
+                 "from seen") == "after 7s 1s, own 7s 1s, transaction 7s 1s");
+  // The one server session, as the app gets it now.
+  CHECK(through(url, "show lock_timeout; show search_path; show statement_timeout") == before);
+  CHECK(through(url, "select coalesce(current_setting('schemagate.mark', true), '') = ''") == "t");
+  CHECK(through(url, "show client_connection_check_interval") == "0");
+}
+
 TEST_CASE("MIGRATIONS_LOCK=advisory forced through a transaction-mode pooler: said, and taken as asked") {
   PgCluster cluster;
   PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
