@@ -91,10 +91,12 @@ class BothLocks final : public Lock {
 // given at start-up. (A plain TCP proxy passes the key through.)
 bool pooled(const db::Connection& conn, int answered_by) { return answered_by != 0 && answered_by != conn.backend_pid(); }
 
-// Through a pooler, whether it keeps this client on one server session (session mode) or hands
-// each transaction whichever is free (transaction mode). A second connection asks which backend
-// answers it: in transaction mode the pooler hands it the server session this one just used and
-// left idle, so both report the same pid. Unknown (false) when it cannot connect.
+// Through a pooler, whether it hands each transaction whichever server session is free
+// (transaction mode). A second connection asks which backend answers it: in transaction mode the
+// pooler may hand it the server session this one just used and left idle, and both report the same
+// pid. Only that answer is sure: another backend is what session mode gives, and also what a
+// transaction-mode pooler gives when another client took the idle one first. False when it
+// cannot connect.
 bool shares_backends(const db::Connection& conn, int answered_by, const Interrupt& stop) {
   auto probe = db::Connection::open(conn.target(), Deadline::after(5s), stop, "schemagate probe");
   if (!probe) return false;
@@ -118,18 +120,21 @@ Result<std::unique_ptr<Lock>> take_migration_lock(db::Connection& conn, const Ta
   }
   auto lease = take_lease(conn, table, deadline, stop, &answered_by);
   if (!lease) return lease.error();
-  if (!pooled(conn, answered_by)) {
-    if (kind == LockKind::table) return lease;
-  } else if (kind == LockKind::table || shares_backends(conn, answered_by, stop)) {
-    log::info(kind == LockKind::table
-                  ? "connected through a pooler (the backend that answers is not the one the connection was given)"
-                  : "connected through a transaction-mode pooler (two connections share one server backend): the "
-                    "migration lease is the lock; session settings do not carry from one transaction to the next");
+  if (pooled(conn, answered_by)) {
+    // The lease alone: the mode cannot be told for sure (shares_backends), and an advisory lock
+    // taken through a transaction-mode pooler would stay on a server session it goes on handing
+    // to others, where later runners could not take it.
+    if (kind == LockKind::table)
+      log::info("connected through a pooler (the backend that answers is not the one the connection was given)");
+    else if (shares_backends(conn, answered_by, stop))
+      log::info("connected through a transaction-mode pooler (two connections share one server backend): the "
+                "migration lease is the lock; session settings do not carry from one transaction to the next");
+    else
+      log::info("connected through a pooler (a second connection was handed another server backend: session mode, "
+                "or transaction mode busy with other clients): the migration lease is the lock");
     return lease;
-  } else {
-    log::info("connected through a pooler that keeps this client on one server backend (session mode): the "
-              "advisory lock and the lease");
   }
+  if (kind == LockKind::table) return lease;
   auto advisory = take_lock(conn, table, deadline, stop);
   if (!advisory) return advisory.error();
   return std::unique_ptr<Lock>(std::make_unique<BothLocks>(std::move(*lease), std::move(*advisory)));

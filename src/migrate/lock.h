@@ -27,7 +27,7 @@ class Lock {
 
 // MIGRATIONS_LOCK (SPEC §4).
 enum class LockKind {
-  automatic,  // the lease, and the advisory lock too where the connection keeps its server session
+  automatic,  // the lease, and the advisory lock too on a direct connection
   advisory,   // the session advisory lock alone
   table,      // the lease alone
 };
@@ -41,12 +41,11 @@ enum class LockKind {
 Result<std::unique_ptr<Lock>> take_lock(db::Connection& conn, const TableName& table, Deadline deadline,
                                         const Interrupt& stop, int* backend_pid = nullptr);
 
-// The lock MIGRATIONS_LOCK asks for. `automatic` takes the lease (lease.h) and, where the
-// connection keeps its server session (direct, or a session-mode pooler), the advisory lock too:
-// runners that decided differently still exclude each other, since all of them take the lease.
-// Whether the connection is pooled is logged as a fact (the server backend that answers is not
-// the one the connection was given); through a pooler, a second connection tells transaction
-// mode from session mode.
+// The lock MIGRATIONS_LOCK asks for. `automatic` takes the lease (lease.h) and, on a direct
+// connection, the advisory lock too: runners that decided differently (or an older schemagate that
+// takes the advisory lock alone) still exclude each other. Through a pooler the lease alone, and
+// whether the connection is pooled is logged as a fact (the server backend that answers is not the
+// one the connection was given), with a second connection's word on transaction mode.
 Result<std::unique_ptr<Lock>> take_migration_lock(db::Connection& conn, const TableName& table, LockKind kind,
                                                   Deadline deadline, const Interrupt& stop);
 

@@ -5,7 +5,8 @@
 #   engine_stop           ends everything engine_start started (safe to call twice)
 # Sets $engine_dir (scratch for this run), CONTAINERS_CONF and DOCKER_HOST.
 # Images kept between runs (the only state left behind): docker.io/library/debian:bookworm,
-# docker.io/library/postgres:15 and docker.io/library/python:3.12-slim (stand-ins built here),
+# docker.io/library/postgres:15, docker.io/library/python:3.12-slim and
+# docker.io/edoburu/pgbouncer:latest (stand-ins built here),
 # plus the images the suite builds from the project's Dockerfile: localhost/schemagate and
 # localhost/schemagate-build-stage, whose layers are the cache that makes the next run's build quick,
 # and localhost/schemagate-test-app, the Kubernetes pods' app.
@@ -83,7 +84,7 @@ engine_base_image() {
   rm -rf "$root"
 }
 
-# Stand-ins for the two Docker Hub images the project's files name, built from debian:bookworm.
+# Stand-ins for the Docker Hub images the project's files name, built from debian:bookworm.
 engine_stand_in() {
   local tag=$1 dir=$2
   podman image exists "$tag" && return 0
@@ -111,6 +112,7 @@ engine_start() {
   engine_base_image || return 1
   engine_stand_in docker.io/library/postgres:15 "$engine_here/images/postgres" || return 1
   engine_stand_in docker.io/library/python:3.12-slim "$engine_here/images/python" || return 1
+  engine_stand_in docker.io/edoburu/pgbouncer:latest "$engine_here/images/pgbouncer" || return 1
   podman system service --time=0 "unix://$engine_dir/podman.sock" >"$engine_dir/api.log" 2>&1 &
   engine_api_pid=$!
   export DOCKER_HOST=unix://$engine_dir/podman.sock

@@ -12,6 +12,17 @@
 #   skip        SCHEMAGATE_SKIP=true with the database stopped starts the app
 #   kube        docker/kubernetes/deployment.yaml's pod template through podman kube play: the
 #               initContainer migrates before the app starts; two pods together apply each once
+#   pgbouncer   compose/docker-compose.pgbouncer.yml with 3 app replicas behind PgBouncer in
+#               transaction mode: each waits through the pooler (its DATABASE_URL), the one that
+#               applies connects directly (MIGRATIONS_DATABASE_URL); all exec the app; each
+#               migration recorded once; no lease row left
+#   pgbouncer-pooled  the same app service without MIGRATIONS_DATABASE_URL_FILE, 3 runners on a
+#               fresh database: everything through the pooler (at least one reports the
+#               transaction-mode pooler), the lease as the lock; each migration recorded once; no
+#               lease row left
+#   kube-pgbouncer  docker/kubernetes/deployment-pgbouncer.yaml's pod template behind a PgBouncer
+#               run as pgbouncer.yaml's Deployment gives it: two pods' initContainers wait through
+#               the pooler, migrate directly and exit 0 before the apps start; each recorded once
 # Usage: engine_test.sh [SCENARIO...] (default: all). Exit 77 (skipped, one loud line) only when
 # the engine cannot start on this machine; everything started is removed on exit.
 set -uo pipefail
@@ -56,8 +67,10 @@ cleanup() {
     docker-compose -p "$p" -f "$root/compose/docker-compose.yml" down -v --remove-orphans -t 2 >/dev/null 2>&1
     docker-compose -p "$p" -f "$root/compose/docker-compose.entrypoint.yml" down -v --remove-orphans -t 2 \
       >/dev/null 2>&1
+    docker-compose -p "$p" -f "$root/compose/docker-compose.pgbouncer.yml" down -v --remove-orphans -t 2 \
+      >/dev/null 2>&1
     podman network rm -f "${p}_default" >/dev/null 2>&1
-    podman rmi "docker.io/library/${p}_app" >/dev/null 2>&1  # built by the entrypoint project
+    podman rmi "docker.io/library/${p}_app" >/dev/null 2>&1  # built by the entrypoint projects
   done
   ids=$(podman network ls -q --filter "label=$label" 2>/dev/null)
   [[ -n $ids ]] && podman network rm -f $ids >/dev/null 2>&1
@@ -99,12 +112,12 @@ eventually() {
   return 1
 }
 
-# psql in the database container: rows as text.
-db_query() { podman exec "$1" psql -U app -d app -Atc "$2"; }
-# Each example migration recorded exactly once, and nothing else.
+# psql in the database container (DATABASE defaults to app): rows as text.
+db_query() { podman exec "$1" psql -U app -d "${3:-app}" -Atc "$2"; }
+# Each example migration recorded exactly once, and nothing else: recorded_once CONTAINER [DATABASE]
 recorded_once() {
   local got
-  got=$(db_query "$1" "select version || ':' || count(*) from schema_migrations group by version order by version")
+  got=$(db_query "$1" "select version || ':' || count(*) from schema_migrations group by version order by version" "${2:-app}")
   local want_rows
   want_rows=$(ls examples/migrations | sed -n 's/^\([0-9]*\)_.*/\1:1/p' | sort -u)
   [[ $got == "$want_rows" ]] || { echo "    tracking table: $(tr '\n' ' ' <<<"$got") expected $(tr '\n' ' ' <<<"$want_rows")"; return 1; }
@@ -112,6 +125,12 @@ recorded_once() {
 answers() { podman exec "$1" python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/').read()"; }
 container_of() { podman ps -aq --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2"; }
 state_of() { podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$1"; }
+# The lease table left empty: every runner gave the lease back.
+no_lease_row() { test "$(db_query "$1" "select count(*) from schema_migrations_lock" "${2:-app}")" = 0; }
+# No advisory lock left on a server session the pooler keeps: no_advisory_lock CONTAINER [DATABASE]
+no_advisory_lock() {
+  test "$(db_query "$1" "select count(*) from pg_locks where locktype = 'advisory'" "${2:-app}")" = 0
+}
 
 # ---------------------------------------------------------------------------------------------
 scenario=image
@@ -290,14 +309,155 @@ signal.pause()' >/dev/null
 fi
 
 # ---------------------------------------------------------------------------------------------
-if wanted kube; then
+if wanted pgbouncer || wanted pgbouncer-pooled; then
+  scenario=pgbouncer
+  wanted pgbouncer || scenario=pgbouncer-pooled
+  p=sgp$run_id
+  projects+=("$p")
+  dp() { docker-compose -p "$p" -f compose/docker-compose.pgbouncer.yml "$@"; }
+  t0=$(date +%s)
+  if ! dp build >"$engine_dir/pgbouncer-build.log" 2>&1; then
+    tail -n 30 "$engine_dir/pgbouncer-build.log"
+    fail "docker-compose build (app-example)"
+  fi
+  # pgbouncer-pooled alone needs the project's network, PgBouncer and database, not its replicas.
+  replicas=3
+  wanted pgbouncer || replicas=0
+  out=$(dp up -d --no-build --scale app=$replicas 2>&1)
+  check "docker-compose up -d --scale app=$replicas exits 0" test $? -eq 0 || echo "$out"
+  db=$(container_of "$p" db)
+  bouncer=$(container_of "$p" pgbouncer)
+  apps=($(container_of "$p" app))
+  check "PgBouncer is running" test "$(state_of "$bouncer")" = "running 0"
+  check "PgBouncer pools by transaction" grep -qx 'pool_mode = transaction' <<<"$(podman logs "$bouncer" 2>&1)"
+  started() { podman logs "$1" 2>&1 | grep -q 'starting app'; }
+  if wanted pgbouncer; then
+    check "three app replicas" test "${#apps[@]}" -eq 3
+    for a in "${apps[@]}"; do
+      eventually 90 started "$a" || fail "replica $a never started its app: $(podman logs "$a" 2>&1 | tail -n 3)"
+    done
+    echo "     [pgbouncer] up until every replica exec'd its app: $(($(date +%s) - t0)) s"
+    applier=""
+    for a in "${apps[@]}"; do
+      log=$(podman logs "$a" 2>&1)
+      n=$(grep -c ' applied 2' <<<"$log")
+      ((n == 3)) && applier=$a
+      ((n != 0 && n != 3)) && fail "replica $a applied $n of 3"
+      check "replica ${a:0:12} waited through PgBouncer (its DATABASE_URL)" \
+        grep -q 'database ready db=app@pgbouncer:6432/app ' <<<"$(grep -m1 'database ready' <<<"$log")"
+      check "replica ${a:0:12} is running its app as PID 1" \
+        test "$(podman exec "$a" cat /proc/1/cmdline | tr '\0' ' ')" = "python3 -m http.server 8000 "
+    done
+    check "exactly one replica applied the migrations" test "$(for a in "${apps[@]}"; do
+      podman logs "$a" 2>&1 | grep -c ' applied 2'; done | sort | tr '\n' ' ')" = "0 0 3 "
+    if [[ -n $applier ]]; then
+      log=$(podman logs "$applier" 2>&1)
+      check "the applier connected for migrations with MIGRATIONS_DATABASE_URL" \
+        grep -q 'connecting for migrations (MIGRATIONS_DATABASE_URL)' <<<"$log"
+      check "the applier's migrations connection reached PostgreSQL directly" \
+        grep -q 'database ready db=app@db:5432/app ' <<<"$log"
+      check "the applier saw no pooler on it" test "$(grep -c 'connected through a' <<<"$log")" -eq 0
+    fi
+    logins=$(podman logs "$bouncer" 2>&1 | grep -c 'login attempt: db=app user=app')
+    check "PgBouncer logged the replicas' logins ($logins)" test "$logins" -ge 3
+    check "replica ${apps[0]:0:12} answers" eventually 30 answers "${apps[0]}"
+    check "each migration recorded once" recorded_once "$db"
+    check "no lease row left (schema_migrations_lock)" no_lease_row "$db"
+  fi
+
+  if wanted pgbouncer-pooled; then
+    scenario=pgbouncer-pooled
+    # The app service as the Compose file runs it, less MIGRATIONS_DATABASE_URL_FILE, on a database
+    # of its own: what a deployment with only the pooled URL at hand does.
+    db_query "$db" "create database app2" >/dev/null
+    printf 'postgresql://app:%s@pgbouncer:6432/app2\n' "$(<compose/secrets/postgres_password)" >"$engine_dir/pooled_url"
+    run_args=()
+    while IFS= read -r -d '' arg; do run_args+=("$arg"); done < <(python3 - "$p" "$engine_dir/pooled_url" <<'PY'
+import json, sys, yaml
+app = yaml.safe_load(open("compose/docker-compose.pgbouncer.yml"))["services"]["app"]
+env = dict(app["environment"])
+del env["MIGRATIONS_DATABASE_URL_FILE"]
+args = ["--network", sys.argv[1] + "_default", "--entrypoint", json.dumps(app["entrypoint"]),
+        "-v", sys.argv[2] + ":" + env["DATABASE_URL_FILE"] + ":ro"]
+for k, v in env.items():
+    args += ["-e", f"{k}={v}"]
+sys.stdout.write("".join(a + "\0" for a in args))
+PY
+    )
+    runners=()
+    for i in 1 2 3; do
+      podman run -d --pull=never --label "$label" --name "sgpp$i-$run_id" "${run_args[@]}" "docker.io/library/${p}_app" \
+        python3 -c 'import os; print("app started", os.environ["SCHEMAGATE_STATUS"])' >/dev/null &&
+        runners+=("sgpp$i-$run_id")
+    done
+    check "three runners started" test "${#runners[@]}" -eq 3
+    exited() { [[ $(state_of "$1") == exited* ]]; }
+    for r in "${runners[@]}"; do
+      eventually 90 exited "$r"
+      log=$(podman logs "$r" 2>&1)
+      check "runner $r exec'd the app, which exited 0 ($(state_of "$r"))" test "$(state_of "$r")" = "exited 0"
+      check "runner $r: the app ran with SCHEMAGATE_STATUS=ok" grep -qx 'app started ok' <<<"$log"
+      check "runner $r opened no direct connection" test "$(grep -c 'connecting for migrations' <<<"$log")" -eq 0
+    done
+    check "exactly one runner applied the migrations" test "$(for r in "${runners[@]}"; do
+      podman logs "$r" 2>&1 | grep -c ' applied 2'; done | sort | tr '\n' ' ')" = "0 0 3 "
+    detected=$(for r in "${runners[@]}"; do podman logs "$r" 2>&1; done |
+      grep -c 'connected through a transaction-mode pooler')
+    check "runners reported the transaction-mode pooler ($detected of 3)" test "$detected" -ge 1
+    check "each migration recorded once" recorded_once "$db" app2
+    check "no lease row left (schema_migrations_lock)" no_lease_row "$db" app2
+    check "no advisory lock left behind the pooler" no_advisory_lock "$db" app2
+  fi
+  dp down -v -t 2 >/dev/null 2>&1
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Plays OUT.POD.yaml for each POD at once, as the kube scenario does, and checks that each
+# initContainer exited 0 before its app started and that DATABASE holds each migration once.
+#   kube_play OUT DATABASE POD...
+kube_play() {
+  local out=$1 database=$2 pod status=0 t0
+  shift 2
+  local pods=("$@")
+  t0=$(date +%s)
+  for pod in "${pods[@]}"; do
+    podman kube play --network "$net" --configmap "$out.secret.yaml,$out.migrations.yaml" \
+      "$out.$pod.yaml" >"$engine_dir/play-$pod.log" 2>&1 &
+  done
+  for pod in "${pods[@]}"; do
+    wait -n
+    status=$?
+    check "a podman kube play of the ${#pods[@]} started together exits 0" test $status -eq 0 || break
+  done
+  ((status == 0)) || for pod in "${pods[@]}"; do grep -v '^time=' "$engine_dir/play-$pod.log"; done
+  echo "     [$scenario] podman kube play of the ${#pods[@]} pods took $(($(date +%s) - t0)) s"
+  for pod in "${pods[@]}"; do
+    app_state=$(state_of "$pod-app" 2>/dev/null)
+    check "pod $pod: the app container is running ($app_state)" test "$app_state" = "running 0"
+    # The init container is gone once it succeeded; its start and exit are in the engine's events.
+    app_started=$(podman inspect --format '{{.State.StartedAt.Unix}}' "$pod-app" 2>/dev/null)
+    last_applied=$(db_query "$kdb" "select floor(extract(epoch from max(applied_at)))::bigint from schema_migrations" "$database")
+    check "pod $pod: the app started after the migrations were applied" test "${app_started:-0}" -ge "${last_applied:-9999999999}"
+  done
+  died=$(podman events --stream=false --since "${t0}" --filter event=died --format '{{.Name}} {{.ContainerExitCode}}' 2>/dev/null |
+    grep -E "^($(IFS='|'; echo "${pods[*]}"))-schemagate " | sort)
+  check "the init containers ran schemagate up and exited 0" \
+    test "$died" = "$(printf '%s-schemagate 0\n' "${pods[@]}" | sort)"
+  [[ $died == "$(printf '%s-schemagate 0\n' "${pods[@]}" | sort)" ]] || echo "    events: $died"
+  check "each migration recorded once" recorded_once "$kdb" "$database"
+}
+
+if wanted kube || wanted kube-pgbouncer; then
   scenario=kube
+  wanted kube || scenario=kube-pgbouncer
   net=sgk$run_id
   podman network create --label "$label" "$net" >/dev/null
   password=kube-secret-$run_id
+  # Connections logged: kube-pgbouncer tells the pods' direct connections from PgBouncer's by them.
   podman run -d --pull=never --label "$label" --name "sgkdb$run_id" --network "$net" --network-alias db \
     -e POSTGRES_USER=app -e POSTGRES_DB=app -e POSTGRES_PASSWORD="$password" \
-    --health-cmd 'pg_isready -U app -d app' --health-interval 1s docker.io/library/postgres:15 >/dev/null
+    --health-cmd 'pg_isready -U app -d app' --health-interval 1s docker.io/library/postgres:15 \
+    postgres -c log_connections=on >/dev/null
   kdb=sgkdb$run_id
   healthy() { [[ $(podman inspect --format '{{.State.Health.Status}}' "$1") == healthy ]]; }
   check "the database is healthy" eventually 120 healthy "$kdb" ||
@@ -305,40 +465,82 @@ if wanted kube; then
   # The app container's image: a server on 8000 (the manifests' ghcr.io images are not here).
   printf 'FROM docker.io/library/python:3.12-slim\nCMD ["python3", "-m", "http.server", "8000"]\n' |
     podman build --pull=never -t localhost/schemagate-test-app -f - "$engine_dir" >/dev/null 2>&1
-  python3 tests/containers/kube_pods.py docker/kubernetes/deployment.yaml docker/kubernetes/secret.yaml \
-    --url "postgresql://app:$password@db:5432/app" --migrations examples/migrations \
-    --image ghcr.io/example/schemagate:latest=localhost/schemagate \
-    --image ghcr.io/example/app:latest=localhost/schemagate-test-app \
-    --pods "sgk1-$run_id,sgk2-$run_id" --label "$label" --out "$engine_dir/kube" ||
-    fail "could not derive the pods from deployment.yaml"
-  kube_volumes="app-database app-migrations"
-  t0=$(date +%s)
-  for pod in "sgk1-$run_id" "sgk2-$run_id"; do
-    podman kube play --network "$net" --configmap "$engine_dir/kube.secret.yaml,$engine_dir/kube.migrations.yaml" \
-      "$engine_dir/kube.$pod.yaml" >"$engine_dir/play-$pod.log" 2>&1 &
-  done
-  for pod in "sgk1-$run_id" "sgk2-$run_id"; do
-    wait -n
-    status=$?
-    check "a podman kube play of the two started together exits 0" test $status -eq 0 || break
-  done
-  ((status == 0)) || grep -hv '^time=' "$engine_dir"/play-*.log
-  echo "     [kube] podman kube play of both pods took $(($(date +%s) - t0)) s"
-  for pod in "sgk1-$run_id" "sgk2-$run_id"; do
-    app_state=$(state_of "$pod-app" 2>/dev/null)
-    check "pod $pod: the app container is running ($app_state)" test "$app_state" = "running 0"
-    # The init container is gone once it succeeded; its start and exit are in the engine's events.
-    app_started=$(podman inspect --format '{{.State.StartedAt.Unix}}' "$pod-app" 2>/dev/null)
-    last_applied=$(db_query "$kdb" "select floor(extract(epoch from max(applied_at)))::bigint from schema_migrations")
-    check "pod $pod: the app started after the migrations were applied" test "${app_started:-0}" -ge "${last_applied:-9999999999}"
-  done
-  died=$(podman events --stream=false --since "${t0}" --filter event=died --format '{{.Name}} {{.ContainerExitCode}}' 2>/dev/null |
-    grep -E "^sgk[12]-$run_id-schemagate " | sort)
-  check "both init containers ran schemagate up and exited 0" \
-    test "$died" = "$(printf 'sgk1-%s-schemagate 0\nsgk2-%s-schemagate 0' "$run_id" "$run_id")"
-  [[ $died == *" 0"*" 0" ]] || echo "    events: $died"
-  check "each migration recorded once" recorded_once "$kdb"
-  for pod in "sgk1-$run_id" "sgk2-$run_id"; do podman kube down "$engine_dir/kube.$pod.yaml" >/dev/null 2>&1; done
+  images=(--image ghcr.io/example/schemagate:latest=localhost/schemagate
+    --image ghcr.io/example/app:latest=localhost/schemagate-test-app)
+
+  if wanted kube; then
+    python3 tests/containers/kube_pods.py docker/kubernetes/deployment.yaml docker/kubernetes/secret.yaml \
+      --url "postgresql://app:$password@db:5432/app" --migrations examples/migrations "${images[@]}" \
+      --pods "sgk1-$run_id,sgk2-$run_id" --label "$label" --out "$engine_dir/kube" ||
+      fail "could not derive the pods from deployment.yaml"
+    kube_volumes="app-database app-migrations"
+    kube_play "$engine_dir/kube" app "sgk1-$run_id" "sgk2-$run_id"
+    for pod in "sgk1-$run_id" "sgk2-$run_id"; do podman kube down "$engine_dir/kube.$pod.yaml" >/dev/null 2>&1; done
+    # kube play keeps the ConfigMap as a volume; the next play makes its own.
+    podman volume rm -f app-migrations >/dev/null 2>&1
+  fi
+
+  if wanted kube-pgbouncer; then
+    scenario=kube-pgbouncer
+    db_query "$kdb" "create database apppool" >/dev/null
+    # PgBouncer as pgbouncer.yaml's Deployment runs it (image, environment, the userlist Secret at
+    # its mountPath), reachable by its Service's name; only DB_HOST and the password are the test's.
+    mkdir -p "$engine_dir/pgbouncer-secret"
+    bouncer_args=()
+    while IFS= read -r -d '' arg; do bouncer_args+=("$arg"); done < <(python3 - "$engine_dir/pgbouncer-secret" "$password" <<'PY'
+import re, sys, yaml
+out, password = sys.argv[1], sys.argv[2]
+docs = [d for d in yaml.safe_load_all(open("docker/kubernetes/pgbouncer.yaml")) if d]
+kinds = {d["kind"]: d for d in docs}
+pod = kinds["Deployment"]["spec"]["template"]["spec"]
+(container,) = pod["containers"]
+secret = kinds["Secret"]
+args = ["--network-alias", kinds["Service"]["metadata"]["name"]]
+for e in container["env"]:
+    args += ["-e", f"{e['name']}={'db' if e['name'] == 'DB_HOST' else e['value']}"]
+volumes = {v["name"]: v for v in pod["volumes"]}
+for mount in container["volumeMounts"]:
+    if volumes[mount["name"]]["secret"]["secretName"] != secret["metadata"]["name"]:
+        sys.exit("pgbouncer.yaml mounts a Secret it does not define")
+    for key, text in secret["stringData"].items():
+        with open(f"{out}/{key}", "w") as f:
+            f.write(re.sub(r'^("[^"]+") "[^"]*"$', lambda m: f'{m.group(1)} "{password}"', text, flags=re.M))
+    args += ["-v", f"{out}:{mount['mountPath']}:ro"]
+image = container["image"]
+args.append(image if "." in image.split("/")[0] else "docker.io/" + image)
+sys.stdout.write("".join(a + "\0" for a in args))
+PY
+    )
+    bouncer=sgkpgb$run_id
+    podman run -d --pull=never --label "$label" --name "$bouncer" --network "$net" "${bouncer_args[@]}" >/dev/null
+    bouncer_up() { podman logs "$bouncer" 2>&1 | grep -q 'process up'; }
+    check "PgBouncer started" eventually 30 bouncer_up || podman logs "$bouncer" 2>&1 | tail -n 5
+    check "PgBouncer pools by transaction" grep -qx 'pool_mode = transaction' <<<"$(podman logs "$bouncer" 2>&1)"
+    port=$(python3 -c 'import yaml; print([d for d in yaml.safe_load_all(open("docker/kubernetes/pgbouncer.yaml")) if d["kind"] == "Service"][0]["spec"]["ports"][0]["port"])')
+    python3 tests/containers/kube_pods.py docker/kubernetes/deployment-pgbouncer.yaml docker/kubernetes/secret-pgbouncer.yaml \
+      --url "postgresql://app:$password@pgbouncer:$port/apppool" \
+      --secret-value "migrations-url=postgresql://app:$password@db:5432/apppool" \
+      --migrations examples/migrations "${images[@]}" \
+      --pods "sgkp1-$run_id,sgkp2-$run_id" --label "$label" --out "$engine_dir/kubep" ||
+      fail "could not derive the pods from deployment-pgbouncer.yaml"
+    kube_volumes="$kube_volumes app-database-pgbouncer app-migrations"
+    kube_play "$engine_dir/kubep" apppool "sgkp1-$run_id" "sgkp2-$run_id"
+    bouncer_log=$(podman logs "$bouncer" 2>&1)
+    db_log=$(podman logs "$kdb" 2>&1)
+    direct=0
+    for pod in "sgkp1-$run_id" "sgkp2-$run_id"; do
+      infra=$(podman pod inspect --format '{{.InfraContainerID}}' "$pod" 2>/dev/null)
+      ip=$(podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$infra" 2>/dev/null)
+      check "pod $pod ($ip) waited through PgBouncer (its DATABASE_URL)" \
+        grep -qE "@${ip//./\\.}:[0-9]+ login attempt: db=apppool user=app" <<<"$bouncer_log"
+      grep -qE "connection received: host=${ip//./\\.} " <<<"$db_log" && direct=$((direct + 1))
+    done
+    # A pod that finds nothing pending never opens MIGRATIONS_DATABASE_URL, so at least one did.
+    check "the migrations reached PostgreSQL directly from the pods ($direct of 2; MIGRATIONS_DATABASE_URL)" \
+      test "$direct" -ge 1
+    check "no lease row left (schema_migrations_lock)" no_lease_row "$kdb" apppool
+    for pod in "sgkp1-$run_id" "sgkp2-$run_id"; do podman kube down "$engine_dir/kubep.$pod.yaml" >/dev/null 2>&1; done
+  fi
 fi
 
 echo "containers.engine: $failures failure(s), $(($(date +%s) - suite_start)) s in all"

@@ -8,18 +8,19 @@ Takes the pod template of the Deployment in DEPLOYMENT and changes only what a l
   - restartPolicy OnFailure: podman 4.3 restarts a `Always` pod's init container in a loop;
   - no `ports`: podman 4.3 publishes a containerPort on the host's port of the same number (in
     Kubernetes it is informational), so two pods would collide on the host's port 8000;
-  - the Secret of SECRET, its url pointing at the test database (--url), given as a ConfigMap of
-    the same name and keys: podman 4.3.1 panics on any `secret:` volume (a nil secrets manager in
-    kube.VolumeFromSecret), so the template's secret volume becomes a configMap volume with the
-    same name, items and mount;
+  - the Secret of SECRET, its url pointing at the test database (--url), any other key of it set
+    by --secret-value KEY=VALUE (every key must be given one, so no example address is played),
+    given as a ConfigMap of the same name and keys: podman 4.3.1 panics on any `secret:` volume (a
+    nil secrets manager in kube.VolumeFromSecret), so the template's secret volume becomes a
+    configMap volume with the same name, items and mount;
   - a ConfigMap holding --migrations' files under the name the template's configMap volume gives.
 Each Pod is written to OUT.POD.yaml (one `podman kube play` each, so that they start together:
 one play runs its pods' init containers one pod after the other), the two ConfigMaps to
 OUT.secret.yaml and OUT.migrations.yaml for `podman kube play --configmap`.
 Anything else that differs from the template is an error, so the test plays what users deploy.
 Usage:
-  kube_pods.py DEPLOYMENT SECRET --url URL --migrations DIR --image FROM=TO... --pods A,B
-               --label KEY=VALUE --out OUT
+  kube_pods.py DEPLOYMENT SECRET --url URL [--secret-value KEY=VALUE...] --migrations DIR
+               --image FROM=TO... --pods A,B --label KEY=VALUE --out OUT
 """
 import argparse
 import copy
@@ -34,6 +35,7 @@ def main():
     ap.add_argument("deployment")
     ap.add_argument("secret")
     ap.add_argument("--url", required=True)
+    ap.add_argument("--secret-value", action="append", default=[])
     ap.add_argument("--migrations", required=True)
     ap.add_argument("--image", action="append", default=[])
     ap.add_argument("--pods", required=True)
@@ -70,7 +72,10 @@ def main():
         secret = yaml.safe_load(f)
     if secret["metadata"]["name"] not in secrets:
         sys.exit(f"{args.secret}: {secret['metadata']['name']} is not the Secret the template mounts ({secrets})")
-    secret["stringData"]["url"] = args.url
+    values = {"url": args.url, **dict(v.split("=", 1) for v in args.secret_value)}
+    if set(values) != set(secret["stringData"]):
+        sys.exit(f"{args.secret}: its keys are {sorted(secret['stringData'])}; values were given for {sorted(values)}")
+    secret["stringData"].update(values)
     with open(args.out + ".secret.yaml", "w") as f:
         yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": secret["metadata"]["name"]},
                         "data": secret["stringData"]}, f, sort_keys=False)
