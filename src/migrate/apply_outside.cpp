@@ -71,6 +71,11 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
     }
     if (ran) {
       first = false;
+      // Through a pooler the session has no settings of schemagate's: a transaction block the file
+      // opens carries them itself, as SET LOCALs (not queries: a SET TRANSACTION may follow).
+      if (s.kind == sql::Kind::begin && options_.pooled)
+        if (auto set = conn_.exec(settings_.sql(db::Scope::transaction), stop_, options_.deadline); !set)
+          return set.error();
       continue;
     }
     Error e = ran.error();

@@ -156,14 +156,16 @@ TEST_CASE("through a transaction-mode pooler, every migration carries schemagate
                                   "set statement_timeout = 0;\nset lock_timeout = '42s';"));
   p.write("2_own.sql", migration("BEGIN;\nSET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\n" + record("own") +
                                  "\nset search_path = '';\nCOMMIT;"));
-  p.write("3_outside.sql", "-- migrate:up transaction:false\ncreate index concurrently seen_what on public.seen (what);\n");
+  p.write("3_outside.sql", "-- migrate:up transaction:false\ncreate index concurrently seen_what on public.seen (what);\n"
+                           "BEGIN;\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n" + record("block one") +
+                           "\nCOMMIT;\nBEGIN;\n" + record("block two") + "\nCOMMIT;\n");
   p.write("4_after.sql", migration(record("after") + "\nset search_path = '';\nset statement_timeout = '1min';"));
   RunResult result = p.run({"up"}, {{"DATABASE_URL", url}, {"MIGRATION_LOCK_TIMEOUT", "7s"}});
   REQUIRE_MESSAGE(result.exit_code == 0, result.err);
   CHECK(contains(result.err, kTransactionPooler));
   CHECK(p.versions() == "1,2,3,4");
   CHECK(p.scalar("select string_agg(what || ' ' || lock_timeout || ' ' || check_interval, ', ' order by what) "
-                 "from seen") == "after 7s 1s, own 7s 1s, transaction 7s 1s");
+                 "from seen") == "after 7s 1s, block one 7s 1s, block two 7s 1s, own 7s 1s, transaction 7s 1s");
   // The one server session, as the app gets it now.
   CHECK(through(url, "show lock_timeout; show search_path; show statement_timeout") == before);
   CHECK(through(url, "select coalesce(current_setting('schemagate.mark', true), '') = ''") == "t");
