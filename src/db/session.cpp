@@ -15,6 +15,23 @@ std::string SessionSettings::lock_timeout_sql(std::chrono::milliseconds timeout,
   return set(scope) + "lock_timeout = " + std::to_string(timeout.count());
 }
 
+Status SessionSettings::without_lock_timeout_pooled(Connection& conn, std::string_view sql, const Interrupt& stop,
+                                                    Deadline deadline) {
+  using Kind = Connection::Step::Kind;
+  const Connection::Step steps[] = {{Kind::statement, "set lock_timeout = 0", {}, 0},
+                                    {Kind::statement, "begin", {}, 1},
+                                    {Kind::statement, "commit", {}, 2},
+                                    {Kind::statement, sql, {}, 3},
+                                    {Kind::statement, "reset lock_timeout", {}, 4},
+                                    {Kind::sync, {}, {}, 5}};
+  Status ran = conn.pipeline(steps, [](const auto&, const auto&) {}, stop, deadline);
+  // Failed, the segment skipped its RESET: the server session keeps lock_timeout 0 unless this one
+  // reaches it (the pooler hands out whichever is free).
+  if (!ran && ran.error().kind != ErrorKind::Interrupted && ran.error().kind != ErrorKind::Unreachable)
+    (void)conn.exec("reset lock_timeout", stop, Deadline::after(std::chrono::seconds(2)));
+  return ran;
+}
+
 std::string SessionSettings::reset_identity_sql() { return "reset session authorization;\nreset role;\n"; }
 
 std::string SessionSettings::restore_sql(Scope scope) const {

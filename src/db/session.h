@@ -31,6 +31,14 @@ struct SessionSettings {
 
   // One setting alone: CREATE INDEX CONCURRENTLY runs with lock_timeout 0 and gets it back after.
   static std::string lock_timeout_sql(std::chrono::milliseconds timeout, Scope scope = Scope::session);
+  // `sql` (one statement PostgreSQL refuses in a transaction block: CREATE INDEX CONCURRENTLY and
+  // its kind, which wait for every older transaction, a wait lock_timeout would end) with
+  // lock_timeout 0 for it alone, through a pooler: a session SET sent on its own could land on
+  // another server session than the statement. One pipeline segment stays on one server session
+  // until its sync is answered: SET, an empty BEGIN/COMMIT that commits it (a statement of this
+  // kind refuses to share the pipeline's implicit transaction), the statement, RESET.
+  static Status without_lock_timeout_pooled(Connection& conn, std::string_view sql, const Interrupt& stop,
+                                            Deadline deadline);
   // The session user and role back to the ones that logged in: RESET ALL leaves both as a
   // migration's SET SESSION AUTHORIZATION or SET ROLE made them.
   static std::string reset_identity_sql();

@@ -47,7 +47,7 @@ Status Applier::resume(const Migration& m, size_t from) {
   settings_ = db::SessionSettings::for_server(conn_, options_.lock_timeout);
   prelude_ = session_prelude();
   Status done = run_outside_transaction(m, from);
-  if (done) (void)conn_.exec("reset all", stop_, options_.deadline);
+  if (done && !options_.pooled) (void)conn_.exec("reset all", stop_, options_.deadline);
   return done;
 }
 
@@ -114,20 +114,24 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
     step(db::Connection::Step::Kind::statement, w.texts.back(), migration, role);
   };
   auto sync = [&](size_t migration) { step(db::Connection::Step::Kind::sync, {}, migration, Role::own); };
-  // Whatever the migration did to its session, its row is written as schemagate's own user with
-  // schemagate's settings (db::SessionSettings::restore_sql). Then nothing it SET outlives its
-  // transaction: through a transaction-mode pooler the server session goes next to another
-  // client, the app perhaps (pg_dump's header empties the search_path).
-  auto record = [&](size_t i) {
+  // Whatever the migration did to its session, its row is written (and a file's own transaction
+  // guarded, below) as schemagate's own user with schemagate's settings
+  // (db::SessionSettings::restore_sql).
+  auto record = [&](size_t i, const Migration* guarded_by = nullptr) {
     own("reset session authorization", i);
     own("reset role", i);
     own("select pg_catalog.set_config('search_path', 'pg_catalog', true), " +
             settings_.set_config_calls(db::Scope::transaction),
         i);
+    if (guarded_by) own("select " + guard_sql(*guarded_by), i);
     if (!options_.fence.empty()) own(options_.fence, i);
     own(tracking(*window[i]), i, Role::record);
-    own("reset all", i);
   };
+  // After a COMMIT, before the sync: nothing the migration SET outlives it. Through a
+  // transaction-mode pooler the server session goes to another client (the app, perhaps) only once
+  // the sync has been answered, and pg_dump's header empties the search_path. After the COMMIT, not
+  // before: the COMMIT runs deferred triggers under the settings the migration and its row had.
+  auto reset = [&](size_t i) { own("reset all", i); };
 
   if (single) own("begin", 0);
   for (size_t i = 0; i < window.size(); ++i) {
@@ -147,9 +151,9 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
       const sql::Statement& st = s.statements[k];
       if (st.kind == sql::Kind::meta_command) continue;  // pg_dump's guards; others refused in run()
       if (s.own_transaction && st.offset == s.commit_offset) {
-        if (previous) own("select " + guard_sql(*previous), i);
-        record(i);
+        record(i, previous);
         step(db::Connection::Step::Kind::statement, st.text, i, Role::commit, &st);
+        reset(i);
         continue;
       }
       if (st.kind == sql::Kind::copy_in) {
@@ -165,12 +169,16 @@ Window Applier::build_window(std::span<const Migration* const> window, bool sing
     }
     if (!s.own_transaction) {
       record(i);
-      if (!single) own("commit", i, Role::commit);
+      if (!single) {
+        own("commit", i, Role::commit);
+        reset(i);
+      }
     }
     if (!single) sync(i);
   }
   if (single) {
     own("commit", window.size() - 1, Role::commit);
+    reset(window.size() - 1);
     sync(window.size() - 1);
   }
   return w;
@@ -195,6 +203,8 @@ Status Applier::run_window(std::span<const Migration* const> window, bool single
       failed_tag = step.tag;
       return;
     }
+    // What held up this step says nothing about the next one's wait.
+    blockers_.forget();
     // The server has gone on to the next step, which may be the next migration's (a sync
     // reports nothing of its own, so look past it).
     size_t next = step.tag + 1;

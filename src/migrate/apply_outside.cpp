@@ -45,7 +45,8 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
     // would fail them. Their own locks block nobody, so only the migration deadline bounds them.
     // (Sent on its own: a string of several statements is one implicit transaction.)
     bool waits_for_others = s.kind == sql::Kind::no_transaction;
-    // Through a pooler the session was given no lock_timeout, so there is none to lift.
+    // On a direct session, around the statement; through a pooler, in the statement's own
+    // pipeline segment (db::SessionSettings::without_lock_timeout_pooled).
     const bool lift_lock_timeout = waits_for_others && !options_.pooled;
     // Past the first statement, one that failed on a lock or a deadlock changed nothing by
     // itself and is tried again where it stands; but not one that can fail part-way (a
@@ -58,7 +59,12 @@ Status Applier::run_outside_transaction(const Migration& m, size_t from) {
       if (lift_lock_timeout)
         (void)conn_.exec(db::SessionSettings::lock_timeout_sql(milliseconds(0)), stop_, options_.deadline);
       blockers_.forget();
-      ran = s.kind == sql::Kind::copy_in ? copy_in(s) : conn_.exec(std::string(s.text), stop_, options_.deadline);
+      if (waits_for_others && options_.pooled) {
+        Status lifted = db::SessionSettings::without_lock_timeout_pooled(conn_, s.text, stop_, options_.deadline);
+        ran = lifted ? Result<db::Rows>(db::Rows()) : Result<db::Rows>(lifted.error());
+      } else {
+        ran = s.kind == sql::Kind::copy_in ? copy_in(s) : conn_.exec(std::string(s.text), stop_, options_.deadline);
+      }
       if (!ran) ran = blockers_.explain(ran.error());
       if (lift_lock_timeout)
         (void)conn_.exec(db::SessionSettings::lock_timeout_sql(options_.lock_timeout), stop_, options_.deadline);

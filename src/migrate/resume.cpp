@@ -85,12 +85,16 @@ Result<int> resume_interrupted(db::Connection& conn, const TableName& table, con
         if (!quoted) return quoted.error();
         // Like the build it undoes, the drop waits for older transactions: not under lock_timeout
         // (resume() sets the session's own settings again before the migration goes on).
-        if (!options.pooled)
+        const std::string drop = "drop index concurrently if exists " + std::string(quoted->at(0, 0));
+        if (options.pooled) {
+          Status dropped = db::SessionSettings::without_lock_timeout_pooled(conn, drop, stop, options.deadline);
+          if (!dropped) return dropped.error();
+        } else {
           if (auto zero = conn.exec(db::SessionSettings::lock_timeout_sql(std::chrono::milliseconds(0)), stop); !zero)
             return zero.error();
-        auto dropped = conn.exec("drop index concurrently if exists " + std::string(quoted->at(0, 0)), stop,
-                                 options.deadline);
-        if (!dropped) return dropped.error();
+          auto dropped = conn.exec(drop, stop, options.deadline);
+          if (!dropped) return dropped.error();
+        }
       }
       log::info("resuming " + m->up.path + " from its interrupted CREATE INDEX CONCURRENTLY at " + where);
     }

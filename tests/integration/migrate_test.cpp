@@ -274,14 +274,34 @@ TEST_CASE("what a migration does to its session (role, session user, search_path
   // Inside one, it lasts until the transaction's tracking row is written.
   p.write("5_user.sql", migration("set session authorization " + role + ";\nselect 1;"));
   p.write("6_role.sql", migration("set local role " + role + ";\nselect 2;"));
-  p.write("7_t.sql", migration("insert into t values (7);"));
+  // A file's own transaction too, its COMMIT guarded by a look at the tracking table, which the
+  // role may not read.
+  p.write("7_own.sql", migration("BEGIN;\nset local role " + role + ";\nselect 3;\nCOMMIT;"));
+  p.write("8_t.sql", migration("insert into t values (7);"));
   RunResult result = p.run({}, {{"CRITICAL_TABLES", "t"}});
   CAPTURE(result.err);
   CHECK(result.exit_code == 0);
   CHECK(p.psql("select string_agg(version || ':' || dirty, ',' order by version::int) from schema_migrations") ==
-        "1:false,2:false,3:false,4:false,5:false,6:false,7:false");
+        "1:false,2:false,3:false,4:false,5:false,6:false,7:false,8:false");
   CHECK(p.psql("select x from t") == "7");
   CHECK(p.run({}).exit_code == 0);  // and nothing is left dirty for the next start
+}
+
+TEST_CASE("a deferred trigger fires at COMMIT under the settings the migration SET and schemagate's lock_timeout; "
+          "none of them stays on the session after") {
+  Project p;
+  p.write("1_setup.sql",
+          migration("create table log (lock_timeout text, tag text);\ncreate table t (x int);\n"
+                    "create function note() returns trigger language plpgsql as $$ begin insert into public.log "
+                    "values (current_setting('lock_timeout'), current_setting('app.tag', true)); return null; end $$;\n"
+                    "create constraint trigger noted after insert on t deferrable initially deferred for each row "
+                    "execute function note();"));
+  p.write("2_insert.sql", migration("set local app.tag = 'mine';\nset app.other = 'session';\ninsert into t values (1);"));
+  p.write("3_after.sql", migration("create table after_it as select current_setting('app.other', true) as other;"));
+  RunResult result = p.run({"up"}, {{"MIGRATION_LOCK_TIMEOUT", "7s"}});
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(p.psql("select lock_timeout || '|' || tag from log") == "7s|mine");
+  CHECK(p.psql("select coalesce(other, '') from after_it") == "");
 }
 
 TEST_CASE("RAISE NOTICE and WARNING from a migration reach the log, tagged with the migration that raised them") {

@@ -172,6 +172,31 @@ TEST_CASE("through a transaction-mode pooler, every migration carries schemagate
   CHECK(through(url, "show client_connection_check_interval") == "0");
 }
 
+TEST_CASE("through a pooler, CREATE INDEX CONCURRENTLY waits out an older transaction whatever lock_timeout the "
+          "role has, and the role's setting is what the server session keeps") {
+  PgCluster cluster;
+  PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
+  Project p(cluster);
+  p.psql("alter role pooled set lock_timeout = '1s'; create table big (x int)");
+  p.write("1_index.sql", "-- migrate:up transaction:false\ncreate index concurrently big_x on big (x);\n");
+  // An older transaction the index build must wait for.
+  Holder older(p, "begin; select txid_current(); select pg_sleep(60);");
+  REQUIRE(older.wait_running("%pg_sleep%", 10s));
+  Child runner = p.spawn({"up"}, {{"DATABASE_URL", bouncer.url(p.db())}});
+  // Waiting past the role's lock_timeout, twice over.
+  CHECK(wait_until(
+      [&] {
+        return p.backends("query like 'create index concurrently%' and wait_event_type = 'Lock' and "
+                          "now() - query_start > interval '2 s'") == 1;
+      },
+      20s));
+  older.release();
+  RunResult result = runner.finish();
+  CHECK_MESSAGE(result.exit_code == 0, result.err);
+  CHECK(p.scalar("select indisvalid from pg_index where indexrelid = 'big_x'::regclass") == "t");
+  CHECK(through(bouncer.url(p.db()), "show lock_timeout") == "1s");
+}
+
 TEST_CASE("MIGRATIONS_LOCK=advisory forced through a transaction-mode pooler: said, and taken as asked") {
   PgCluster cluster;
   PgBouncer bouncer(cluster, PgBouncer::Mode::transaction);
