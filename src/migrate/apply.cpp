@@ -203,8 +203,6 @@ Status Applier::run_window(std::span<const Migration* const> window, bool single
       failed_tag = step.tag;
       return;
     }
-    // What held up this step says nothing about the next one's wait.
-    blockers_.forget();
     // The server has gone on to the next step, which may be the next migration's (a sync
     // reports nothing of its own, so look past it).
     size_t next = step.tag + 1;
